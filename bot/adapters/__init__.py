@@ -1,0 +1,53 @@
+"""Adapters: the only modules that import a Telegram framework."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+from bot.context import Incoming
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from bot.transport import BotClient
+
+UpdateSink = Callable[[Incoming], Awaitable[None]]
+
+_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?", re.DOTALL)
+
+
+def parse_command(text: str | None, bot_username: str) -> tuple[str | None, str, bool]:
+    """Split "/cmd@bot args" into (command, args, meant_for_us); plain text is (None, "", True)."""
+    match = _COMMAND.fullmatch(text or "")
+    if match is None:
+        return None, "", True
+    name, addressee, args = match.groups()
+    if addressee and addressee.lower() != bot_username.lower():
+        return None, "", False
+    return name.lower(), (args or "").strip(), True
+
+
+class Adapter(Protocol):
+    """Receives updates from a framework and offers its bot as a BotClient."""
+
+    client: BotClient
+
+    async def start(self, sink: UpdateSink) -> None:
+        """Initialise the bot (getMe), then start long polling in the background."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop polling and close network sessions."""
+        ...
+
+
+def make_adapter(settings: Settings) -> Adapter:
+    """Build the adapter chosen by LINLI_FRAMEWORK."""
+    if settings.framework == "aiogram":
+        from bot.adapters.aiogram import AiogramAdapter
+
+        return AiogramAdapter(settings.telegram_bot_token, settings.api_url)
+    from bot.adapters.ptb import PtbAdapter
+
+    return PtbAdapter(settings.telegram_bot_token, settings.api_url)

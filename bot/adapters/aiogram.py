@@ -1,0 +1,343 @@
+"""The aiogram 3 adapter: long polling in, BotClient out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram import exceptions as ag_error
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+    Update,
+)
+
+from bot import transport
+from bot.adapters import UpdateSink, parse_command
+from bot.context import (
+    Chat,
+    Contact,
+    ContactRequest,
+    Incoming,
+    Keyboard,
+    Markup,
+    RemoveKeyboard,
+    ReplyTo,
+    Sender,
+)
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+POLL_TIMEOUT = 10
+CONCURRENT_UPDATES = 256
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# -- updates in ------------------------------------------------------------------------------
+
+
+def _sender(message: Message) -> Sender | None:
+    # Anonymous admins and linked channels post as a chat: there is no person to act for.
+    user = message.from_user
+    if user is None or message.sender_chat is not None:
+        return None
+    return Sender(user.id, user.full_name, user.username, user.language_code, user.is_bot)
+
+
+def _reply_to(message: Message, bot_id: int) -> ReplyTo | None:
+    replied = message.reply_to_message
+    if replied is None:
+        return None
+    author = replied.from_user
+    sender_id = author.id if author else None
+    return ReplyTo(
+        replied.message_id,
+        sender_id,
+        sender_id == bot_id,
+        replied.text or replied.caption,
+        author.full_name if author else None,
+    )
+
+
+def to_incoming(update: Update, bot_id: int, bot_username: str) -> Incoming | None:
+    """Convert an aiogram Update to an Incoming, or None for updates the core does not handle."""
+    if (query := update.callback_query) is not None:
+        if query.message is None:  # a tap on an inline-mode message: no chat to answer in
+            return None
+        user = query.from_user
+        chat = query.message.chat  # also present on InaccessibleMessage (older than 48 h)
+        return Incoming(
+            update_id=update.update_id,
+            chat=Chat(chat.id, chat.type, chat.title),
+            sender=Sender(user.id, user.full_name, user.username, user.language_code, user.is_bot),
+            message_id=query.message.message_id,
+            callback_id=query.id,
+            callback_data=query.data,
+        )
+    message = update.message
+    if message is None:
+        return None
+    text = message.text or message.caption
+    contact = message.contact
+    if text is None and contact is None:  # service messages, stickers, photos without caption
+        return None
+    command, args, for_us = parse_command(message.text, bot_username)
+    if not for_us:
+        return None
+    return Incoming(
+        update_id=update.update_id,
+        chat=Chat(message.chat.id, message.chat.type, message.chat.title),
+        sender=_sender(message),
+        message_id=message.message_id,
+        text=text,
+        command=command,
+        args=args,
+        reply_to=_reply_to(message, bot_id),
+        contact=Contact(contact.phone_number, contact.user_id) if contact else None,
+    )
+
+
+# -- calls out -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Re-raise aiogram's errors as bot.transport's."""
+    try:
+        yield
+    except ag_error.TelegramRetryAfter as exc:
+        raise transport.RetryAfter(float(exc.retry_after)) from exc
+    except ag_error.TelegramForbiddenError as exc:
+        raise transport.Forbidden(exc.message) from exc
+    except ag_error.TelegramBadRequest as exc:  # same description as PTB gives
+        raise transport.BadRequest(exc.message.removeprefix("Bad Request: ")) from exc
+    except (ag_error.TelegramNetworkError, ag_error.TelegramServerError) as exc:
+        raise transport.NetworkError(exc.message) from exc
+    except ag_error.ClientDecodeError as exc:  # e.g. a proxy's HTML error page: passing
+        raise transport.NetworkError(str(exc)) from exc
+    except ag_error.TelegramAPIError as exc:
+        raise transport.TransportError(exc.message) from exc
+
+
+def _markup(
+    markup: Markup,
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    match markup:
+        case Keyboard(rows):
+            return InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(text=b.text, callback_data=b.data, url=b.url)
+                        for b in row
+                    ]
+                    for row in rows
+                ]
+            )
+        case ContactRequest(button_text, skip_text):
+            return ReplyKeyboardMarkup(
+                keyboard=[
+                    [KeyboardButton(text=button_text, request_contact=True)],
+                    [KeyboardButton(text=skip_text)],
+                ],
+                one_time_keyboard=True,
+                resize_keyboard=True,
+            )
+        case RemoveKeyboard():
+            return ReplyKeyboardRemove()
+    return None
+
+
+class AiogramClient:
+    """BotClient over an aiogram Bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+        self.username = ""  # filled in by AiogramAdapter.start() from getMe
+
+    @property
+    def bot_username(self) -> str:
+        """The bot's @username (without @); known after start()."""
+        return self.username
+
+    async def send_message(
+        self, chat_id: int, text: str, markup: Markup, reply_to: int | None
+    ) -> int:
+        """Send an HTML message without link previews; return its id."""
+        reply = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to
+            else None
+        )
+        with _translated():
+            sent = await self._bot.send_message(
+                chat_id,
+                text,
+                parse_mode="HTML",
+                link_preview_options=NO_PREVIEW,
+                reply_markup=_markup(markup),
+                reply_parameters=reply,
+            )
+        return sent.message_id
+
+    async def edit_message(self, chat_id: int, message_id: int, text: str, markup: Markup) -> None:
+        """Replace a message's text; only an inline keyboard can be kept, anything else drops it."""
+        keyboard = _markup(markup) if isinstance(markup, Keyboard) else None
+        with _translated():
+            await self._bot.edit_message_text(
+                text=text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode="HTML",
+                link_preview_options=NO_PREVIEW,
+                reply_markup=keyboard,
+            )
+
+    async def answer_callback(self, callback_id: str, text: str | None, alert: bool) -> None:
+        """Answer a button tap with an optional toast or alert."""
+        with _translated():
+            await self._bot.answer_callback_query(callback_id, text=text, show_alert=alert)
+
+    async def send_document(
+        self, chat_id: int, filename: str, data: bytes, caption: str | None
+    ) -> int:
+        """Upload a file with an optional HTML caption; return the message id."""
+        with _translated():
+            sent = await self._bot.send_document(
+                chat_id,
+                BufferedInputFile(data, filename=filename),
+                caption=caption,
+                parse_mode="HTML" if caption else None,
+            )
+        return sent.message_id
+
+    async def set_commands(
+        self, scope: str, language: str | None, commands: list[tuple[str, str]]
+    ) -> None:
+        """Register the command menu for all private or all group chats."""
+        scopes = {"private": BotCommandScopeAllPrivateChats, "group": BotCommandScopeAllGroupChats}
+        with _translated():
+            await self._bot.set_my_commands(
+                [BotCommand(command=name, description=text) for name, text in commands],
+                scope=scopes[scope](),
+                language_code=language,
+            )
+
+    async def member_status(self, chat_id: int, user_id: int) -> transport.MemberStatus:
+        """The user's status in the chat ("creator", "administrator", "member", ...)."""
+        with _translated():
+            member = await self._bot.get_chat_member(chat_id, user_id)
+        return str(getattr(member.status, "value", member.status))
+
+
+# -- lifecycle -------------------------------------------------------------------------------
+
+
+class AiogramAdapter:
+    """Runs an aiogram Dispatcher against a Bot API server and feeds Incoming updates to a sink."""
+
+    def __init__(self, token: str, api_url: str) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+        self._bot = Bot(token, session=session)
+        self.client = AiogramClient(self._bot)
+        # State lives in the database (DESIGN: Conversations), so aiogram's FSM stays off.
+        self._dp = Dispatcher(disable_fsm=True)
+        self._dp.message.register(self._on_event)
+        self._dp.callback_query.register(self._on_event)
+        self._polling: asyncio.Task[None] | None = None
+        self._handling: set[asyncio.Task[Any]] = set()
+        self._sink: UpdateSink | None = None
+        self._last_update_id: int | None = None
+
+    async def start(self, sink: UpdateSink) -> None:
+        """getMe, drop any webhook, then poll in the background."""
+        self._sink = sink
+        try:
+            with _translated():
+                me = await self._bot.me()  # getMe, cached on the Bot
+                await self._bot.delete_webhook()
+            self.client.username = me.username or ""
+            started = asyncio.Event()
+            self._dp.startup.register(started.set)
+            self._polling = asyncio.create_task(
+                self._dp.start_polling(
+                    self._bot,
+                    polling_timeout=POLL_TIMEOUT,
+                    allowed_updates=ALLOWED_UPDATES,
+                    handle_signals=False,  # the app owns signals
+                    close_bot_session=False,  # delivery may still send; stop() closes it
+                    tasks_concurrency_limit=CONCURRENT_UPDATES,
+                ),
+                name="aiogram-polling",
+            )
+            # Wait until the dispatcher holds its running lock, so an early stop() can stop it.
+            waiter = asyncio.create_task(started.wait())
+            await asyncio.wait({waiter, self._polling}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if self._polling.done():
+                self._polling.result()  # polling died on startup: raise why
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop polling (cancelling the long poll), finish handlers, close the session."""
+        task, self._polling = self._polling, None
+        if task is not None:
+            if not task.done():
+                try:
+                    await self._dp.stop_polling()  # cancels the pending getUpdates at once
+                except RuntimeError:  # not holding its running lock yet: nothing to stop politely
+                    task.cancel()
+            await asyncio.wait({task})
+            if not task.cancelled() and task.exception() is not None:
+                log.error("polling ended with an error", exc_info=task.exception())
+        # aiogram does not wait for its per-update tasks; give handlers a moment to finish.
+        pending = self._handling - {asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=10)
+        await self._confirm_offset()
+        await self._bot.session.close()
+
+    async def _confirm_offset(self) -> None:
+        # aiogram confirms an offset only with the next getUpdates; do it now (as PTB does) so a
+        # restart does not fetch the last batch again. Dispatch dedupes update_id regardless.
+        if self._last_update_id is None:
+            return
+        try:
+            await self._bot.get_updates(
+                offset=self._last_update_id + 1, timeout=0, allowed_updates=ALLOWED_UPDATES
+            )
+        except (TimeoutError, ag_error.AiogramError):
+            log.warning("could not confirm the last polled update; it may be fetched again")
+
+    async def _on_event(self, _event: object, event_update: Update) -> None:
+        self._last_update_id = max(self._last_update_id or 0, event_update.update_id)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handling.add(task)
+        try:
+            me = await self._bot.me()
+            incoming = to_incoming(event_update, me.id, me.username or "")
+            if incoming is not None and self._sink is not None:
+                await self._sink(incoming)
+        except Exception:
+            # The sink (dispatch) handles its own errors; this only keeps polling alive regardless.
+            log.exception("update %s was not handled", event_update.update_id)
+        finally:
+            if task is not None:
+                self._handling.discard(task)

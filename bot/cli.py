@@ -1,0 +1,137 @@
+"""The `linli` command: run the bot, run the offline sandbox, or migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from bot.settings import Settings
+
+log = logging.getLogger("linli")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `linli` console script."""
+    parser = argparse.ArgumentParser(
+        prog="linli",
+        description="Linli (邻里): group-buys, help requests, shifts and rollcalls in group chats.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run", help="run the bot against Telegram (needs TELEGRAM_BOT_TOKEN), long polling"
+    )
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run a local Bot API server, a browser chat page and the bot with a demo community",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument("--port", type=int, default=8081, help="port of the page and Bot API")
+    sandbox.add_argument(
+        "--database",
+        default="sqlite+aiosqlite:///linli-sandbox.db",
+        help="database URL for the sandbox (default: a local SQLite file)",
+    )
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply all migrations (also done on start)")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = Settings()
+    if args.command == "run":
+        if not settings.telegram_bot_token:
+            parser.error("set TELEGRAM_BOT_TOKEN to the token @BotFather gave you")
+        return _serve(_run(settings))
+    if args.command == "sandbox":
+        return _serve(_sandbox(settings, args.host, args.port, args.database))
+    return asyncio.run(_upgrade(settings))
+
+
+def _serve(coro) -> int:  # type: ignore[no-untyped-def]
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(coro)
+    return 0
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import Linli
+
+    app = Linli(settings)
+    await app.start()
+    try:
+        await _until_stopped()
+    finally:
+        await app.stop()
+
+
+async def _sandbox(settings: Settings, host: str, port: int, database: str) -> None:
+    from bot.app import Linli
+    from bot.sandbox.personas import demo_world
+    from bot.sandbox.seed import seed_demo
+    from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
+
+    world = demo_world()
+    server = SandboxServer(world)
+    root = await server.start(host, port)
+    settings = settings.model_copy(
+        update={"telegram_bot_token": SANDBOX_TOKEN, "api_url": root, "database_url": database}
+    )
+    await _seed(settings, world, seed_demo)
+    app = Linli(settings)
+    await app.start()
+    print(f"\n  Linli sandbox is ready: open {root}/ in your browser.\n", flush=True)
+    try:
+        await _until_stopped()
+    finally:
+        await app.stop()
+        await server.stop()
+
+
+async def _seed(settings: Settings, world, seed_demo) -> None:  # type: ignore[no-untyped-def]
+    """Migrate and fill the demo community before the bot takes its first update."""
+    from bot.clock import SystemClock
+    from models.base import create_engine, session_factory
+    from models.migrate import upgrade_database
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+        async with session_factory(engine)() as session, session.begin():
+            await seed_demo(session, world, SystemClock().now(), settings)
+    finally:
+        await engine.dispose()
+
+
+async def _upgrade(settings: Settings) -> int:
+    from models.base import create_engine
+    from models.migrate import upgrade_database
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()
+    print(f"database is up to date: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

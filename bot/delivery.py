@@ -1,0 +1,347 @@
+"""Drains the outbox to the chat platform: paced, coalesced, retried, restart-safe."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.context import markup_from_dict
+from bot.transport import BadRequest, BotClient, Forbidden, RetryAfter, TransportError
+from models.outbox import FAILED, PENDING, SENT, SUPERSEDED, LiveMessage, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+HELD_SCAN = 50  # how far past held-back card edits a chat's worker looks for other messages
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Telegram's documented sending limits."""
+
+    per_second: int = 30
+    per_group_minute: int = 20
+    # "About one message per second" in a private chat, measured over a few seconds so that a
+    # wizard's edit-plus-next-question pair is not split by a pause.
+    per_private_burst: int = 3
+    private_burst_seconds: float = 3.0
+    max_attempts: int = 8
+    # A live card edited at most this often: a burst of sign-ups becomes one edit per gap,
+    # which keeps a busy group far below its 20 messages a minute.
+    live_gap_seconds: float = 3.0
+
+
+class SlidingWindow:
+    """At most `count` events in any `period` seconds.
+
+    Telegram counts "20 messages per minute in a group" over any minute; a leaky bucket (as in
+    aiolimiter) lets 20 through at once and then refills, which can exceed that in a window.
+    """
+
+    def __init__(self, count: int, period: float) -> None:
+        self.count, self.period = count, period
+        self._times: deque[float] = deque()
+
+    def delay(self) -> float:
+        """Seconds to wait before the next event is allowed."""
+        now = time.monotonic()
+        while self._times and now - self._times[0] >= self.period:
+            self._times.popleft()
+        return 0.0 if len(self._times) < self.count else self._times[0] + self.period - now
+
+    def take(self) -> None:
+        """Count one event now."""
+        self._times.append(time.monotonic())
+
+
+class Delivery:
+    """One chat at a time per worker, in order; many chats in parallel within the global limit."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: BotClient,
+        limits: Limits | None = None,
+    ) -> None:
+        self.sessions, self.client = sessions, client
+        self.limits = limits or Limits()
+        self._global = SlidingWindow(self.limits.per_second, 1.0)
+        self._chat_windows: dict[int, SlidingWindow] = {}
+        self._paused_until: dict[int | None, float] = {}
+        self._live_sent_at: dict[str, float] = {}
+        self._workers: dict[int | None, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start draining in the background."""
+        self._loop_task = asyncio.create_task(self._run(), name="linli-delivery")
+
+    def wake(self) -> None:
+        """Tell delivery that new rows were committed."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop after the calls in flight; pending rows stay for the next start."""
+        self._stopping = True
+        self._wake.set()
+        tasks = [t for t in (self._loop_task, *self._workers.values()) if t]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def idle(self, within: float = 30.0) -> None:
+        """Wait until nothing deliverable is pending (for tests and benchmarks)."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if not any(not w.done() for w in self._workers.values()) and not await self._due():
+                return
+            self.wake()
+            await asyncio.sleep(0.05)
+        raise TimeoutError("outbox still has deliverable rows")
+
+    # -- scheduling ----------------------------------------------------------------------------
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                for chat in await self._due():
+                    worker = self._workers.get(chat)
+                    if worker is None or worker.done():
+                        self._workers[chat] = asyncio.create_task(self._drain_chat(chat))
+            except Exception:
+                log.exception("delivery scan failed; retrying")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                # Also wake periodically: rows waiting on a back-off become due by themselves.
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+
+    async def _due(self) -> list[int | None]:
+        """Chats with rows due now (None stands for answers to button taps, which have no chat)."""
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(OutboxMessage.chat_id)
+                .where(OutboxMessage.status == PENDING, _due_clause())
+                .distinct()
+            )
+            return list(rows)
+
+    async def _drain_chat(self, chat: int | None) -> None:
+        while not self._stopping:
+            row_id = await self._next_row(chat)
+            if row_id is None:
+                return
+            if row_id < 0:
+                # Only held-back card edits are left: wait for the first to come due.
+                await asyncio.sleep(-row_id / 1000)
+                continue
+            await self._pace(chat)
+            try:
+                await self._deliver(row_id)
+            except Exception:
+                log.exception("delivering outbox row %s failed", row_id)
+                await asyncio.sleep(1.0)
+
+    async def _next_row(self, chat: int | None) -> int | None:
+        """The chat's oldest due row, skipping live edits held back by their gap.
+
+        Returns None when nothing is pending, or minus the milliseconds until a held edit is due.
+        """
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(OutboxMessage.id, OutboxMessage.live_key)
+                .where(
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.chat_id.is_(None)
+                    if chat is None
+                    else OutboxMessage.chat_id == chat,
+                    _due_clause(),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(HELD_SCAN)
+            )
+            soonest: float | None = None
+            for row_id, live_key in rows:
+                hold = self._live_hold(chat, live_key)
+                if hold <= 0:
+                    return row_id
+                soonest = hold if soonest is None else min(soonest, hold)
+            return None if soonest is None else -max(1, int(soonest * 1000))
+
+    def _live_hold(self, chat: int | None, key: str | None) -> float:
+        """Seconds a group card edit must still wait, so edits queued meanwhile collapse into it."""
+        if key is None or chat is None or chat > 0:
+            return 0.0
+        return self._live_sent_at.get(key, -1e9) + self.limits.live_gap_seconds - time.monotonic()
+
+    async def _pace(self, chat: int | None) -> None:
+        """Wait for a 429 back-off, the chat's limit and the global limit, in that order."""
+        pause = self._paused_until.get(chat, 0.0) - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        if chat is None:
+            return  # answering a tap is not a message and has no rate limit
+        window = self._chat_windows.get(chat)
+        if window is None:
+            # Group and supergroup ids are negative, private chat ids are the user's (positive).
+            window = (
+                SlidingWindow(self.limits.per_group_minute, 60.0)
+                if chat < 0
+                else SlidingWindow(self.limits.per_private_burst, self.limits.private_burst_seconds)
+            )
+            self._chat_windows[chat] = window
+        # Other workers share the global window, so re-check after every sleep.
+        while True:
+            wait = max(window.delay(), self._global.delay())
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        window.take()
+        self._global.take()
+
+    # -- one row -------------------------------------------------------------------------------
+    async def _deliver(self, row_id: int) -> None:
+        async with self.sessions() as session, session.begin():
+            row = await session.get(OutboxMessage, row_id)
+            if row is None or row.status != PENDING:
+                return
+            if row.kind == "live":
+                row = await _newest_live_edit(session, row)
+                live = await session.get(LiveMessage, row.live_key)
+                target = live.message_id if live else None
+            else:
+                target = None
+            kind, chat_id, payload, data = row.kind, row.chat_id, dict(row.payload), row.data
+            payload_key = row.live_key
+        try:
+            message_id = await self._call(kind, chat_id, payload, data, target)
+        except RetryAfter as slow_down:
+            self._paused_until[chat_id] = time.monotonic() + slow_down.seconds
+            await self._retry_later(row_id, str(slow_down), backoff=False)
+        except Forbidden as refused:
+            await self._finish(row_id, FAILED, error=str(refused))
+        except BadRequest as bad:
+            if bad.not_modified:
+                await self._finish(row_id, SENT, message_id=target)
+            elif kind == "live" and bad.message_gone:
+                # Someone deleted the card: post it again rather than lose the live view.
+                await self._forget_live(payload, row_id)
+            else:
+                log.warning("outbox row %s rejected: %s", row_id, bad)
+                await self._finish(row_id, FAILED, error=str(bad))
+        except TransportError as passing:
+            await self._retry_later(row_id, str(passing), backoff=True)
+        else:
+            await self._finish(row_id, SENT, message_id=message_id, live_target=target)
+        finally:
+            if kind == "live":
+                self._live_sent_at[payload_key] = time.monotonic()
+
+    async def _call(
+        self, kind: str, chat_id: int | None, payload: dict, data: bytes | None, target: int | None
+    ) -> int | None:
+        markup = markup_from_dict(payload.get("markup"))
+        if kind == "answer":
+            await self.client.answer_callback(
+                payload["callback_id"], payload.get("text"), payload.get("alert", False)
+            )
+            return None
+        assert chat_id is not None
+        if kind == "file":
+            return await self.client.send_document(
+                chat_id, payload["filename"], data or b"", payload.get("text")
+            )
+        if kind == "live" and target:
+            await self.client.edit_message(chat_id, target, payload["text"], markup)
+            return target
+        return await self.client.send_message(
+            chat_id, payload["text"], markup, payload.get("reply_to")
+        )
+
+    async def _finish(
+        self,
+        row_id: int,
+        status: str,
+        *,
+        message_id: int | None = None,
+        error: str | None = None,
+        live_target: int | None = None,
+    ) -> None:
+        async with self.sessions() as session, session.begin():
+            row = await session.get(OutboxMessage, row_id)
+            if row is None:
+                return
+            row.status, row.message_id, row.error = status, message_id, error
+            row.sent_at = _now()
+            if row.kind == "live" and status == SENT and message_id and not live_target:
+                await session.merge(
+                    LiveMessage(
+                        key=row.live_key,
+                        chat_id=row.chat_id,
+                        message_id=message_id,
+                        updated_at=_now(),
+                    )
+                )
+
+    async def _retry_later(self, row_id: int, error: str, *, backoff: bool) -> None:
+        async with self.sessions() as session, session.begin():
+            row = await session.get(OutboxMessage, row_id)
+            if row is None:
+                return
+            row.attempts += 1
+            row.error = error[:300]
+            if backoff and row.attempts >= self.limits.max_attempts:
+                log.error("giving up on outbox row %s after %s attempts", row_id, row.attempts)
+                row.status = FAILED
+            elif backoff:
+                row.not_before = _now() + timedelta(seconds=min(2**row.attempts, 60))
+
+    async def _forget_live(self, payload: dict, row_id: int) -> None:
+        async with self.sessions() as session, session.begin():
+            row = await session.get(OutboxMessage, row_id)
+            if row is not None and row.live_key:
+                live = await session.get(LiveMessage, row.live_key)
+                if live is not None:
+                    await session.delete(live)
+
+
+async def _newest_live_edit(session: AsyncSession, row: OutboxMessage) -> OutboxMessage:
+    """Only the newest pending content of a live message is worth sending; drop the rest."""
+    newest = await session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.live_key == row.live_key,
+            OutboxMessage.status == PENDING,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.live_key == row.live_key,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.id < newest.id,
+        )
+        .values(status=SUPERSEDED)
+    )
+    return newest
+
+
+def _now() -> datetime:
+    # Delivery paces by the real clock even when tests move the domain clock.
+    return datetime.now(UTC)
+
+
+def _due_clause() -> ColumnElement[bool]:
+    return (OutboxMessage.not_before.is_(None)) | (OutboxMessage.not_before <= _now())

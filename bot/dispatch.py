@@ -1,0 +1,167 @@
+"""Picks the handler for an update and runs it in one unit of work with its outbox rows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.context import Ctx, Incoming
+from bot.i18n import Texts, pick_language
+from bot.routing import CommandRoute, Handler, Router
+from bot.settings import Settings
+from bot.transport import ChatQueries
+from models import people
+from models.conversations import current_conversation
+from models.errors import DomainError
+from models.outbox import claim_update, enqueue, live_key_of
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    """Routes updates to handlers; commits each handler's changes and messages together."""
+
+    def __init__(
+        self,
+        routers: Iterable[Router],
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        texts: Texts,
+        settings: Settings,
+        clock: Clock,
+        api: ChatQueries,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.sessions, self.texts, self.settings = sessions, texts, settings
+        self.clock, self.api, self.on_commit = clock, api, on_commit
+        self.commands: dict[str, CommandRoute] = {}
+        self.callbacks: dict[str, Handler] = {}
+        self.conversations: dict[str, Handler] = {}
+        self.replies: dict[str, Handler] = {}
+        for router in routers:
+            for table, routes in (
+                (self.commands, router.commands),
+                (self.callbacks, router.callbacks),
+                (self.conversations, router.conversations),
+                (self.replies, router.replies),
+            ):
+                clash = table.keys() & routes.keys()
+                if clash:
+                    raise ValueError(f"router {router.name} redefines {sorted(clash)}")
+                table.update(routes)
+
+    async def handle(self, incoming: Incoming) -> None:
+        """Process one update exactly once; never raises."""
+        try:
+            outcome = await self._run(incoming)
+        except Exception:
+            log.exception("update %s failed", incoming.update_id)
+            outcome = await self._recover(incoming, "errors/apology", {})
+        if outcome:
+            self.on_commit()
+
+    async def _run(self, incoming: Incoming) -> bool:
+        try:
+            async with self.sessions() as session, session.begin():
+                if not await claim_update(session, incoming.update_id, self.clock.now()):
+                    return False
+                ctx = await self._context(session, incoming)
+                await self._route(ctx)
+                if incoming.callback_id and not any(o.kind == "answer" for o in ctx.outgoing):
+                    ctx.answer()
+                enqueue(session, ctx.outgoing, self.clock.now())
+                return bool(ctx.outgoing)
+        except DomainError as refusal:
+            # The transaction above is rolled back: a refused action leaves no trace but the answer.
+            return await self._recover(incoming, refusal.template, refusal.values)
+
+    async def _recover(self, incoming: Incoming, template: str, values: dict) -> bool:
+        """Record the update and answer it with an explanation, in a fresh transaction."""
+        try:
+            async with self.sessions() as session, session.begin():
+                if not await claim_update(session, incoming.update_id, self.clock.now()):
+                    return False
+                ctx = await self._context(session, incoming)
+                if incoming.callback_id:
+                    ctx.answer(template, alert=True, **values)
+                elif incoming.sender is not None:
+                    ctx.reply(template, **values)
+                enqueue(session, ctx.outgoing, self.clock.now())
+                return True
+        except Exception:
+            log.exception("could not even apologise for update %s", incoming.update_id)
+            return False
+
+    async def _context(self, session: AsyncSession, incoming: Incoming) -> Ctx:
+        person = await people.find_person(session, incoming.sender.id) if incoming.sender else None
+        lang = pick_language(
+            person.language if person else None,
+            incoming.sender.language_code if incoming.sender else None,
+            self.settings.default_language,
+        )
+        return Ctx(
+            incoming=incoming,
+            session=session,
+            lang=lang,
+            clock=self.clock,
+            settings=self.settings,
+            texts=self.texts,
+            api=self.api,
+            person=person,
+            commands=self.commands,
+        )
+
+    async def _route(self, ctx: Ctx) -> None:
+        incoming = ctx.incoming
+        if incoming.sender is None or incoming.sender.is_bot:
+            # Channel posts and anonymous admins carry no person; Linli can't attribute the action.
+            if incoming.command and incoming.chat.is_group:
+                ctx.reply("errors/anonymous")
+            return
+        if incoming.callback_data is not None:
+            await self._route_callback(ctx, incoming.callback_data)
+        elif incoming.command:
+            await self._route_command(ctx, incoming.command)
+        elif incoming.chat.is_private:
+            await self._route_private_text(ctx)
+        elif incoming.reply_to is not None and incoming.reply_to.from_this_bot:
+            await self._route_reply(ctx, incoming.reply_to.message_id)
+
+    async def _route_callback(self, ctx: Ctx, data: str) -> None:
+        handler = self.callbacks.get(data.split(":", 1)[0])
+        if handler is None:
+            ctx.answer("errors/stale_button", alert=True)
+            return
+        await handler(ctx)
+
+    async def _route_command(self, ctx: Ctx, name: str) -> None:
+        route = self.commands.get(name)
+        chat = ctx.incoming.chat
+        if route is None:
+            ctx.reply("errors/unknown_command", command=name)
+        elif route.where == "group" and not chat.is_group:
+            ctx.reply("errors/group_only", command=name)
+        elif route.where == "private" and not chat.is_private:
+            ctx.reply("errors/private_only", command=name)
+        else:
+            await route.handler(ctx)
+
+    async def _route_private_text(self, ctx: Ctx) -> None:
+        incoming = ctx.incoming
+        convo = await current_conversation(
+            ctx.session, incoming.chat.id, incoming.sender.id, ctx.clock.now()
+        )
+        handler = self.conversations.get(convo.name) if convo else None
+        if handler is None:
+            ctx.reply("hint_help")
+            return
+        await handler(ctx)
+
+    async def _route_reply(self, ctx: Ctx, message_id: int) -> None:
+        key = await live_key_of(ctx.session, ctx.incoming.chat.id, message_id)
+        handler = self.replies.get(key.split(":", 1)[0]) if key else None
+        if handler is not None:
+            await handler(ctx)

@@ -1,0 +1,72 @@
+"""Routers: each capability declares its commands, buttons and wizards."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.context import Ctx
+
+Handler = Callable[[Ctx], Awaitable[None]]
+Where = Literal["group", "private", "any"]
+Audience = Literal["everyone", "leader", "admin"]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRoute:
+    """A slash command: where it may be used and who sees it in /help."""
+
+    name: str
+    handler: Handler
+    where: Where
+    audience: Audience
+
+
+@dataclass(slots=True)
+class Router:
+    """One capability's routes, composed explicitly in bot/app.py."""
+
+    name: str
+    commands: dict[str, CommandRoute] = field(default_factory=dict)
+    callbacks: dict[str, Handler] = field(default_factory=dict)
+    conversations: dict[str, Handler] = field(default_factory=dict)
+    replies: dict[str, Handler] = field(default_factory=dict)
+
+    def command(
+        self, name: str, *, where: Where = "any", audience: Audience = "everyone"
+    ) -> Callable[[Handler], Handler]:
+        """Route `/name` (used in `where`; listed in /help for `audience`)."""
+
+        def register(handler: Handler) -> Handler:
+            self.commands[name] = CommandRoute(name, handler, where, audience)
+            return handler
+
+        return register
+
+    def callback(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Route button taps whose data starts with `prefix:`."""
+
+        def register(handler: Handler) -> Handler:
+            self.callbacks[prefix] = handler
+            return handler
+
+        return register
+
+    def conversation(self, name: str) -> Callable[[Handler], Handler]:
+        """Route free text and shared contacts in private chat while wizard `name` is active."""
+
+        def register(handler: Handler) -> Handler:
+            self.conversations[name] = handler
+            return handler
+
+        return register
+
+    def reply_to_live(self, key_prefix: str) -> Callable[[Handler], Handler]:
+        """Route text replies to a live message whose key starts with `key_prefix:`."""
+
+        def register(handler: Handler) -> Handler:
+            self.replies[key_prefix] = handler
+            return handler
+
+        return register

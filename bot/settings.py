@@ -1,0 +1,42 @@
+"""Configuration from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_API_URL = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    """Every setting Linli reads; names are the environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")
+    api_url: str = Field(TELEGRAM_API_URL, alias="LINLI_API_URL")
+    database_url: str = Field("sqlite+aiosqlite:///linli.db", alias="LINLI_DATABASE_URL")
+    framework: Literal["ptb", "aiogram"] = Field("ptb", alias="LINLI_FRAMEWORK")
+    timezone: str = Field("Asia/Shanghai", alias="LINLI_TIMEZONE")
+    default_language: Literal["zh", "en"] = Field("zh", alias="LINLI_DEFAULT_LANGUAGE")
+    emergency_number: str = Field("120", alias="LINLI_EMERGENCY_NUMBER")
+    community_name: str = Field("阳光花园 Sunshine Garden", alias="LINLI_COMMUNITY_NAME")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone, so a typo fails at start, not at 18:00
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The community's timezone."""
+        return ZoneInfo(self.timezone)

@@ -1,0 +1,5 @@
+"""Capability handlers; bot/app.py composes their routers in this order."""
+
+from handlers import onboarding
+
+ROUTERS = [onboarding.router]

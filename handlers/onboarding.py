@@ -1,0 +1,698 @@
+"""Onboarding and the registry: binding groups, leaders, households, the /start wizard, privacy.
+
+A resident's path: the group admin sends `/bind 3号楼`; residents send `/register 3-502` in
+the group, or follow the deep link to the private chat, where `/start` walks them through
+language, building, room, phone and volunteering with buttons. `/me`, `/volunteer`, `/rest`,
+`/back`, `/lang` and `/forgetme` manage the profile afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from bot.context import Button, ContactRequest, Ctx, Keyboard, RemoveKeyboard
+from bot.i18n import LANGUAGES
+from bot.routing import CommandRoute, Router
+from bot.transport import BadRequest
+from models.conversations import (
+    Conversation,
+    current_conversation,
+    end_conversation,
+    set_conversation,
+)
+from models.errors import LeaderTargetInvalid, NotChatAdmin, StaleButton, Usage
+from models.people import (
+    SKILLS,
+    Binding,
+    Person,
+    appoint_leader,
+    bind_chat,
+    buildings_of,
+    choose_language,
+    confirm_rebind,
+    ensure_person,
+    find_building,
+    forget_person,
+    join_volunteer_pool,
+    leaders_of_chat,
+    leave_volunteer_pool,
+    may_lead_here,
+    note_private_start,
+    profile_of,
+    record_phone,
+    register_household,
+    register_in_chat,
+    remove_leader,
+    require_registered,
+    set_availability,
+    valid_skills,
+)
+
+router = Router("onboarding")
+
+ADMIN_STATUSES = ("creator", "administrator")
+ABSENT_STATUSES = ("left", "kicked")
+
+
+# -- small readers shared by the commands -------------------------------------------------------
+
+
+async def _me(ctx: Ctx) -> Person:
+    """The sender as a Person, created on first contact (the dispatcher only looks them up)."""
+    sender = ctx.incoming.sender
+    assert sender is not None  # the dispatcher never routes sender-less updates to handlers
+    if ctx.person is None:
+        ctx.person = await ensure_person(ctx.session, sender.id, sender.name, ctx.clock.now())
+    return ctx.person
+
+
+async def _is_chat_admin(ctx: Ctx) -> bool:
+    """Telegram decides who administers a group (getChatMember), not Linli."""
+    chat, sender = ctx.incoming.chat, ctx.incoming.sender
+    if not chat.is_group or sender is None:
+        return False
+    return await ctx.api.member_status(chat.id, sender.id) in ADMIN_STATUSES
+
+
+async def _in_chat(ctx: Ctx, user_id: int) -> bool:
+    """True if the user is a current member of the group."""
+    try:
+        status = await ctx.api.member_status(ctx.incoming.chat.id, user_id)
+    except BadRequest:  # Telegram answers "user not found" for ids it never saw in the chat
+        return False
+    return status not in ABSENT_STATUSES
+
+
+def _target_of(ctx: Ctx, command: str) -> int:
+    """Whom /leader or /unleader is about: the replied-to person, or a numeric user id."""
+    reply = ctx.incoming.reply_to
+    if reply is not None and not ctx.incoming.args.strip():
+        if reply.from_this_bot or reply.sender_id is None:
+            raise LeaderTargetInvalid()
+        return reply.sender_id
+    arg = ctx.incoming.args.strip()
+    if not re.fullmatch(r"\d{1,15}", arg):
+        raise Usage(command=command)
+    return int(arg)
+
+
+def _replied_name(ctx: Ctx, user_id: int) -> str | None:
+    """The Telegram name of the replied-to person, if they are the target."""
+    reply = ctx.incoming.reply_to
+    return reply.sender_name if reply is not None and reply.sender_id == user_id else None
+
+
+def _button_parts(ctx: Ctx, count: int) -> list[str]:
+    """The fields after `ob:` of a tapped button; forged or malformed data is a stale button."""
+    parts = (ctx.incoming.callback_data or "").split(":")
+    if len(parts) != count + 1 or parts[0] != "ob":
+        raise StaleButton()
+    return parts[1:]
+
+
+def _int(text: str) -> int:
+    if not text.isdigit() or len(text) > 15:
+        raise StaleButton()
+    return int(text)
+
+
+# -- binding a group to a building --------------------------------------------------------------
+
+
+@router.command("bind", where="group", audience="admin")
+async def bind(ctx: Ctx) -> None:
+    """/bind <building>: a chat admin binds the group to a building and becomes its leader."""
+    binding = await bind_chat(
+        ctx.session,
+        chat_id=ctx.incoming.chat.id,
+        title=ctx.incoming.chat.title,
+        building_name=ctx.incoming.args,
+        community_name=ctx.settings.community_name,
+        timezone=ctx.settings.timezone,
+        binder=await _me(ctx),
+        is_chat_admin=await _is_chat_admin(ctx),
+        now=ctx.clock.now(),
+    )
+    _show_binding(ctx, binding, ctx.incoming.message_id or 0)
+
+
+def _show_binding(ctx: Ctx, binding: Binding, msg_id: int) -> None:
+    """Post (or edit, after a confirmation tap) the answer to the /bind message `msg_id`."""
+    key = f"bind:{ctx.incoming.chat.id}:{msg_id}"
+    values: dict[str, Any] = {
+        "building": binding.building_name,
+        "building_id": binding.building_id,
+        "previous": binding.previous_name,
+    }
+    chat_id = ctx.incoming.chat.id
+    if binding.status == "confirm":
+        markup = Keyboard.of(
+            [
+                Button(ctx.label("rebind_yes"), f"ob:rebind:{binding.building_id}:{msg_id}"),
+                Button(ctx.label("rebind_no"), f"ob:rebind:0:{msg_id}"),
+            ]
+        )
+        ctx.live(key, chat_id, "bind/confirm", markup=markup, **values)
+    else:
+        ctx.live(key, chat_id, f"bind/{binding.status}", **values)
+
+
+@router.callback("ob")
+async def on_button(ctx: Ctx) -> None:
+    """Every onboarding button: `ob:<kind>:...`, handed to the matching tap handler."""
+    kind = (ctx.incoming.callback_data or "").split(":")[1:2]
+    handler = TAPS.get(kind[0]) if kind else None
+    if handler is None:
+        raise StaleButton()
+    await handler(ctx)
+
+
+async def on_rebind(ctx: Ctx) -> None:
+    """`ob:rebind:<building id>:<msg>` confirms moving the group; building id 0 keeps it."""
+    building, msg_id = (_int(p) for p in _button_parts(ctx, 3)[1:])
+    if building == 0:
+        if not await _is_chat_admin(ctx):
+            raise NotChatAdmin()
+        ctx.live(f"bind:{ctx.incoming.chat.id}:{msg_id}", ctx.incoming.chat.id, "bind/kept")
+        return
+    binding = await confirm_rebind(
+        ctx.session,
+        chat_id=ctx.incoming.chat.id,
+        title=ctx.incoming.chat.title,
+        building_id=building,
+        binder=await _me(ctx),
+        is_chat_admin=await _is_chat_admin(ctx),
+        now=ctx.clock.now(),
+    )
+    _show_binding(ctx, binding, msg_id)
+
+
+# -- leaders ------------------------------------------------------------------------------------
+
+
+@router.command("leader", where="group", audience="leader")
+async def leader(ctx: Ctx) -> None:
+    """/leader (as a reply, or with a user id): a chat admin or leader appoints a leader."""
+    target = _target_of(ctx, "leader")
+    change = await appoint_leader(
+        ctx.session,
+        chat_id=ctx.incoming.chat.id,
+        actor=await _me(ctx),
+        is_chat_admin=await _is_chat_admin(ctx),
+        target_tg_id=target,
+        target_name=_replied_name(ctx, target),
+        target_in_chat=await _in_chat(ctx, target),
+        now=ctx.clock.now(),
+    )
+    ctx.reply(
+        "leader/appointed", who=change.name, building=change.building_name, changed=change.changed
+    )
+
+
+@router.command("unleader", where="group", audience="leader")
+async def unleader(ctx: Ctx) -> None:
+    """/unleader (as a reply, or with a user id): a chat admin or leader removes a leader."""
+    change = await remove_leader(
+        ctx.session,
+        chat_id=ctx.incoming.chat.id,
+        actor=await _me(ctx),
+        is_chat_admin=await _is_chat_admin(ctx),
+        target_tg_id=_target_of(ctx, "unleader"),
+        now=ctx.clock.now(),
+    )
+    ctx.reply("leader/removed", who=change.name, building=change.building_name)
+
+
+@router.command("leaders", where="group")
+async def leaders(ctx: Ctx) -> None:
+    """/leaders lists the leaders of the group's building."""
+    building, names = await leaders_of_chat(ctx.session, ctx.incoming.chat.id)
+    ctx.reply("leader/list", building=building, names=names)
+
+
+# -- households ---------------------------------------------------------------------------------
+
+
+@router.command("register", where="group")
+async def register(ctx: Ctx) -> None:
+    """/register <room> in a bound group registers the sender's household in one line."""
+    registration = await register_in_chat(
+        ctx.session,
+        chat_id=ctx.incoming.chat.id,
+        person=await _me(ctx),
+        room_text=ctx.incoming.args,
+    )
+    # No household size here: "1 person in 1-102" in a group would point at someone living alone.
+    ctx.reply(
+        "register/done",
+        building=registration.building_name,
+        building_id=registration.building_id,
+        room=registration.label,
+    )
+
+
+# -- the wizard engine: one engine, several flows -----------------------------------------------
+#
+# A flow is a list of steps. The position lives in the conversations table (chat, user), so both
+# adapters and several replicas share it and a restart does not lose it. Steps that ask with buttons
+# are live messages keyed per run: a tap edits the question to show the answer, and its buttons go.
+
+FLOWS: dict[str, tuple[str, ...]] = {
+    "onboard": ("lang", "building", "room", "phone", "volunteer", "skills"),
+    "volunteer": ("volunteer", "skills"),
+    "skills": ("skills",),
+}
+
+Prompt = Callable[[Ctx, dict[str, Any]], Awaitable[bool]]
+
+
+def _step_key(ctx: Ctx, data: Mapping[str, Any], step: str) -> str:
+    return f"wz:{ctx.incoming.chat.id}:{data['run']}:{step}"
+
+
+def _skipped(step: str, data: Mapping[str, Any]) -> bool:
+    """Steps a flow passes over: a building chosen by deep link; skills of a non-volunteer."""
+    if step == "building":
+        return "building_id" in data
+    if step == "skills":
+        return data.get("volunteer") is False
+    return False
+
+
+async def _begin(ctx: Ctx, flow: str, data: dict[str, Any]) -> None:
+    """Start a flow from its first step; a run id keeps this run's live messages apart."""
+    data = {**data, "run": ctx.incoming.update_id}
+    await _advance(ctx, flow, data, after=None)
+
+
+async def _advance(ctx: Ctx, flow: str, data: dict[str, Any], *, after: str | None) -> None:
+    """Move to the step after `after` and ask it; past the last step, finish the flow."""
+    steps = FLOWS[flow]
+    chat, user = ctx.incoming.chat.id, ctx.incoming.sender.id  # type: ignore[union-attr]
+    for step in steps[steps.index(after) + 1 if after else 0 :]:
+        if _skipped(step, data):
+            continue
+        await set_conversation(ctx.session, chat, user, flow, step, data, ctx.clock.now())
+        if await PROMPTS[step](ctx, data):
+            return
+        break  # the step cannot be asked (no buildings yet): the flow ends here
+    await end_conversation(ctx.session, chat, user)
+    if after is not None:
+        joined = data.get("volunteer") is not False and "skills" in data
+        skills = _skill_labels(ctx, data["skills"]) if joined else []
+        ctx.reply("wizard/done", flow=flow, skills=skills)
+
+
+async def _at_step(ctx: Ctx, step: str) -> Conversation:
+    """The sender's wizard, which must be waiting at `step`; otherwise the button is stale."""
+    convo = await current_conversation(
+        ctx.session,
+        ctx.incoming.chat.id,
+        ctx.incoming.sender.id,  # type: ignore[union-attr]
+        ctx.clock.now(),
+    )
+    if convo is None or convo.step != step or convo.name not in FLOWS:
+        raise StaleButton()
+    return convo
+
+
+def _skill_labels(ctx: Ctx, skills: Iterable[str]) -> list[str]:
+    return [ctx.label("skill", s) for s in skills]
+
+
+# prompts: return False when the step cannot be asked
+
+
+async def _ask_lang(ctx: Ctx, data: dict[str, Any]) -> bool:
+    markup = Keyboard.of(
+        [Button(ctx.label("language", code), f"ob:lang:{code}") for code in LANGUAGES]
+    )
+    who = ctx.person.name if ctx.person else ""
+    ctx.live(
+        _step_key(ctx, data, "lang"), ctx.incoming.chat.id, "wizard/lang", markup=markup, who=who
+    )
+    return True
+
+
+async def _ask_building(ctx: Ctx, data: dict[str, Any]) -> bool:
+    buildings = await buildings_of(ctx.session, ctx.settings.community_name)
+    if not buildings:
+        ctx.reply("wizard/no_buildings")
+        return False
+    buttons = [Button(b.name, f"ob:bld:{b.id}") for b in buildings[:60]]
+    markup = Keyboard.of(*(buttons[i : i + 2] for i in range(0, len(buttons), 2)))
+    ctx.live(
+        _step_key(ctx, data, "building"),
+        ctx.incoming.chat.id,
+        "wizard/building",
+        markup=markup,
+        chosen=None,
+    )
+    return True
+
+
+async def _ask_room(ctx: Ctx, data: dict[str, Any]) -> bool:
+    ctx.reply("wizard/room", building=data["building_name"])
+    return True
+
+
+async def _ask_phone(ctx: Ctx, data: dict[str, Any]) -> bool:
+    markup = ContactRequest(ctx.label("share_phone"), ctx.label("skip"))
+    ctx.reply("wizard/phone", markup=markup, building=data["building_name"], room=data["room"])
+    return True
+
+
+async def _ask_volunteer(ctx: Ctx, data: dict[str, Any]) -> bool:
+    markup = Keyboard.of(
+        [
+            Button(ctx.label("yes_volunteer"), "ob:vol:yes"),
+            Button(ctx.label("not_now"), "ob:vol:no"),
+        ]
+    )
+    ctx.live(
+        _step_key(ctx, data, "volunteer"),
+        ctx.incoming.chat.id,
+        "wizard/volunteer",
+        markup=markup,
+        chosen=None,
+    )
+    return True
+
+
+async def _ask_skills(ctx: Ctx, data: dict[str, Any]) -> bool:
+    chosen = set(data.get("skills", []))
+    buttons = [
+        Button(("✅ " if s in chosen else "") + ctx.label("skill", s), f"ob:sk:{s}") for s in SKILLS
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    markup = Keyboard.of(*rows, [Button(ctx.label("done"), "ob:sk:done")])
+    ctx.live(
+        _step_key(ctx, data, "skills"),
+        ctx.incoming.chat.id,
+        "wizard/skills",
+        markup=markup,
+        selected=_skill_labels(ctx, valid_skills(list(chosen))),
+        finished=False,
+    )
+    return True
+
+
+PROMPTS: dict[str, Prompt] = {
+    "lang": _ask_lang,
+    "building": _ask_building,
+    "room": _ask_room,
+    "phone": _ask_phone,
+    "volunteer": _ask_volunteer,
+    "skills": _ask_skills,
+}
+
+
+# taps on wizard buttons
+
+
+async def on_lang(ctx: Ctx) -> None:
+    """`ob:lang:<zh|en>`: the person's language, used from this message on."""
+    (code,) = _button_parts(ctx, 2)[1:]
+    convo = await _at_step(ctx, "lang")
+    if code not in LANGUAGES:
+        raise StaleButton()
+    ctx.lang = choose_language(await _me(ctx), code)
+    key = _step_key(ctx, convo.data, "lang")
+    ctx.live(
+        key,
+        ctx.incoming.chat.id,
+        "wizard/lang_chosen",
+        language=ctx.label("language", code),
+        who=ctx.person.name if ctx.person else "",
+    )
+    await _advance(ctx, convo.name, dict(convo.data), after="lang")
+
+
+async def on_building(ctx: Ctx) -> None:
+    """`ob:bld:<id>`: the building the person lives in."""
+    (raw_id,) = _button_parts(ctx, 2)[1:]
+    convo = await _at_step(ctx, "building")
+    building = await find_building(ctx.session, _int(raw_id))
+    if building is None:
+        raise StaleButton()
+    data = {**convo.data, "building_id": building.id, "building_name": building.name}
+    ctx.live(
+        _step_key(ctx, data, "building"),
+        ctx.incoming.chat.id,
+        "wizard/building",
+        chosen=building.name,
+    )
+    await _advance(ctx, convo.name, data, after="building")
+
+
+async def on_volunteer(ctx: Ctx) -> None:
+    """`ob:vol:<yes|no>`: whether to join the volunteer pool."""
+    (answer,) = _button_parts(ctx, 2)[1:]
+    convo = await _at_step(ctx, "volunteer")
+    if answer not in ("yes", "no"):
+        raise StaleButton()
+    data = {**convo.data, "volunteer": answer == "yes"}
+    ctx.live(
+        _step_key(ctx, data, "volunteer"),
+        ctx.incoming.chat.id,
+        "wizard/volunteer",
+        chosen=data["volunteer"],
+    )
+    await _advance(ctx, convo.name, data, after="volunteer")
+
+
+async def on_skill(ctx: Ctx) -> None:
+    """`ob:sk:<skill>` toggles a skill; `ob:sk:done` joins the pool with the chosen ones."""
+    (skill,) = _button_parts(ctx, 2)[1:]
+    convo = await _at_step(ctx, "skills")
+    chosen = list(convo.data.get("skills", []))
+    if skill == "done":
+        skills = join_volunteer_pool(await _me(ctx), chosen)
+        data = {**convo.data, "skills": skills}
+        ctx.live(
+            _step_key(ctx, data, "skills"),
+            ctx.incoming.chat.id,
+            "wizard/skills",
+            selected=_skill_labels(ctx, skills),
+            finished=True,
+        )
+        await _advance(ctx, convo.name, data, after="skills")
+        return
+    added = skill not in chosen
+    chosen = [*chosen, skill] if added else [s for s in chosen if s != skill]
+    data = {**convo.data, "skills": valid_skills(chosen)}
+    await set_conversation(
+        ctx.session, convo.chat_id, convo.user_id, convo.name, "skills", data, ctx.clock.now()
+    )
+    await _ask_skills(ctx, data)
+    # Instant feedback: the edited keyboard may follow a moment later (live edits are paced).
+    ctx.answer("wizard/skill_toggled", skill=ctx.label("skill", skill), added=added)
+
+
+# typed answers and shared contacts
+
+
+async def on_wizard_input(ctx: Ctx) -> None:
+    """Free text or a shared contact while a wizard waits: the room, the phone, or a nudge."""
+    convo = await current_conversation(
+        ctx.session,
+        ctx.incoming.chat.id,
+        ctx.incoming.sender.id,  # type: ignore[union-attr]
+        ctx.clock.now(),
+    )
+    if convo is None:
+        ctx.reply("hint_help")
+        return
+    data = dict(convo.data)
+    if convo.step == "room" and ctx.incoming.text:
+        registration = await register_household(
+            ctx.session,
+            person=await _me(ctx),
+            building_id=data["building_id"],
+            room_text=ctx.incoming.text,
+        )
+        data["room"] = registration.label
+    elif convo.step == "phone" and ctx.incoming.contact is not None:
+        contact = ctx.incoming.contact
+        record_phone(await _me(ctx), contact.phone_number, contact.user_id)
+        ctx.reply("wizard/phone_saved", saved=True, markup=RemoveKeyboard())
+    elif convo.step == "phone" and _is_skip(ctx, ctx.incoming.text):
+        ctx.reply("wizard/phone_saved", saved=False, markup=RemoveKeyboard())
+    else:
+        ctx.reply("wizard/use_buttons", step=convo.step)
+        return
+    await _advance(ctx, convo.name, data, after=convo.step)
+
+
+def _is_skip(ctx: Ctx, text: str | None) -> bool:
+    """The reply keyboard's "skip" arrives as plain text, in whichever language it was shown."""
+    return bool(text) and text.strip() in {ctx.label("skip", lang=lang) for lang in LANGUAGES}
+
+
+for _flow in FLOWS:
+    router.conversation(_flow)(on_wizard_input)
+
+
+@router.command("start", where="private")
+async def start(ctx: Ctx) -> None:
+    """/start [b<id>|me]: the onboarding wizard; a group's deep link pre-selects the building."""
+    person = await _me(ctx)
+    note_private_start(person)
+    if ctx.incoming.args.strip() == "me":  # the link /me gives in a group
+        await _show_profile(ctx)
+        return
+    data: dict[str, Any] = {}
+    if match := re.fullmatch(r"b(\d{1,15})", ctx.incoming.args.strip()):
+        building = await find_building(ctx.session, int(match.group(1)))
+        if building is not None:
+            data = {"building_id": building.id, "building_name": building.name}
+    await _begin(ctx, "onboard", data)
+
+
+@router.command("cancel", where="private")
+async def cancel(ctx: Ctx) -> None:
+    """/cancel leaves the current wizard; what was already saved stays."""
+    left = await end_conversation(ctx.session, ctx.incoming.chat.id, ctx.incoming.sender.id)  # type: ignore[union-attr]
+    ctx.reply("wizard/cancelled", left=left, markup=RemoveKeyboard())
+
+
+# -- the volunteer pool -------------------------------------------------------------------------
+
+
+@router.command("volunteer", where="private")
+async def volunteer(ctx: Ctx) -> None:
+    """/volunteer: join the pool (skills wizard), or edit skills / leave if already in it."""
+    person = await _me(ctx)
+    if not person.is_volunteer:
+        require_registered(person)
+        await _begin(ctx, "volunteer", {"skills": list(person.skills or [])})
+        return
+    markup = Keyboard.of(
+        [
+            Button(ctx.label("edit_skills"), "ob:pool:edit"),
+            Button(ctx.label("leave_pool"), "ob:pool:leave"),
+        ]
+    )
+    ctx.reply(
+        "volunteer/menu",
+        markup=markup,
+        skills=_skill_labels(ctx, person.skills or []),
+        available=person.available,
+    )
+
+
+async def on_pool(ctx: Ctx) -> None:
+    """`ob:pool:edit` reopens the skills step; `ob:pool:leave` leaves the pool."""
+    (choice,) = _button_parts(ctx, 2)[1:]
+    person = await _me(ctx)
+    if choice == "edit":
+        await _begin(ctx, "skills", {"skills": list(person.skills or [])})
+    elif choice == "leave":
+        leave_volunteer_pool(person)
+        ctx.reply("volunteer/left")
+    else:
+        raise StaleButton()
+
+
+@router.command("rest")
+async def rest(ctx: Ctx) -> None:
+    """/rest: a volunteer pauses (no calls until /back)."""
+    set_availability(ctx.person, False)
+    ctx.reply("volunteer/resting")
+
+
+@router.command("back")
+async def back(ctx: Ctx) -> None:
+    """/back: a resting volunteer is available again."""
+    set_availability(ctx.person, True)
+    ctx.reply("volunteer/back")
+
+
+# -- profile, language, privacy -----------------------------------------------------------------
+
+
+@router.command("me")
+async def me(ctx: Ctx) -> None:
+    """/me: the person's profile, only ever in the private chat (it holds the phone and room)."""
+    if ctx.incoming.chat.is_group:
+        ctx.reply("me/in_group")
+        return
+    await _show_profile(ctx)
+
+
+async def _show_profile(ctx: Ctx) -> None:
+    profile = await profile_of(ctx.session, ctx.person)
+    ctx.reply("me/profile", p=profile, skills=_skill_labels(ctx, profile.skills))
+
+
+@router.command("lang")
+async def lang(ctx: Ctx) -> None:
+    """/lang zh|en: the language Linli speaks to this person."""
+    ctx.lang = choose_language(await _me(ctx), ctx.incoming.args)
+    ctx.reply("lang/set", language=ctx.label("language", ctx.lang))
+
+
+@router.command("forgetme", where="private")
+async def forgetme(ctx: Ctx) -> None:
+    """/forgetme asks for confirmation before deleting the person's data."""
+    if ctx.person is None:
+        ctx.reply("forget/nothing")
+        return
+    markup = Keyboard.of(
+        [
+            Button(ctx.label("forget_yes"), "ob:forget:yes"),
+            Button(ctx.label("forget_no"), "ob:forget:no"),
+        ]
+    )
+    ctx.reply("forget/confirm", markup=markup)
+
+
+async def on_forget(ctx: Ctx) -> None:
+    """`ob:forget:yes` deletes the person's personal data; `no` keeps everything."""
+    (choice,) = _button_parts(ctx, 2)[1:]
+    if choice == "yes":
+        if ctx.person is not None:
+            await forget_person(ctx.session, ctx.person.id)
+        ctx.reply("forget/done")
+    elif choice == "no":
+        ctx.reply("forget/kept")
+    else:
+        raise StaleButton()
+
+
+# -- help ---------------------------------------------------------------------------------------
+
+
+def commands_for(
+    routes: Iterable[CommandRoute], *, in_group: bool, is_leader: bool, is_admin: bool
+) -> list[str]:
+    """The commands a person may use in this kind of chat, given their roles, in route order."""
+    fits = ("any", "group") if in_group else ("any", "private")
+    allowed = {"everyone": True, "leader": is_leader or is_admin, "admin": is_admin}
+    return [r.name for r in routes if r.where in fits and allowed[r.audience]]
+
+
+@router.command("help")
+async def help_(ctx: Ctx) -> None:
+    """/help: the commands this person may use in this chat, in their language."""
+    chat = ctx.incoming.chat
+    names = commands_for(
+        ctx.commands.values(),
+        in_group=chat.is_group,
+        is_leader=await may_lead_here(ctx.session, ctx.person, chat.id if chat.is_group else None),
+        is_admin=await _is_chat_admin(ctx),
+    )
+    ctx.reply("help", commands=names, in_group=chat.is_group)
+
+
+TAPS: dict[str, Callable[[Ctx], Awaitable[None]]] = {
+    "rebind": on_rebind,
+    "lang": on_lang,
+    "bld": on_building,
+    "vol": on_volunteer,
+    "sk": on_skill,
+    "pool": on_pool,
+    "forget": on_forget,
+}

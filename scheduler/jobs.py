@@ -1,0 +1,40 @@
+"""Due work, run by every tick; each job takes a session and the current time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from bot.context import Emitter
+from models.conversations import expire_conversations
+from models.outbox import SENT, SUPERSEDED, OutboxMessage, ProcessedUpdate
+
+Job = Callable[[Emitter], Awaitable[None]]
+
+# Telegram keeps unconfirmed updates for 24 hours; a day's margin is enough to catch redeliveries.
+UPDATE_MEMORY = timedelta(days=2)
+OUTBOX_MEMORY = timedelta(days=7)
+
+
+async def drop_expired_conversations(ctx: Emitter) -> None:
+    """Wizards left half-way expire so the next message starts fresh."""
+    await expire_conversations(ctx.session, ctx.clock.now())
+
+
+async def prune_delivery_history(ctx: Emitter) -> None:
+    """Forget old update ids and delivered outbox rows; pending and failed rows stay."""
+    session, now = ctx.session, ctx.clock.now()
+    await session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - UPDATE_MEMORY)
+    )
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_((SENT, SUPERSEDED)),
+            OutboxMessage.created_at < now - OUTBOX_MEMORY,
+        )
+    )
+
+
+JOBS: list[Job] = [drop_expired_conversations, prune_delivery_history]

@@ -1,0 +1,75 @@
+"""APScheduler only ticks; what is due lives in database rows, claimed by the jobs themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.context import Emitter
+from bot.i18n import Texts
+from bot.settings import Settings
+from bot.transport import ChatQueries
+from models.outbox import enqueue
+from scheduler.jobs import JOBS, Job
+
+log = logging.getLogger(__name__)
+
+
+class Ticker:
+    """Runs every job in its own transaction on each tick; a failing job doesn't stop the rest."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Clock,
+        settings: Settings,
+        texts: Texts,
+        api: ChatQueries,
+        jobs: list[Job] | None = None,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.sessions, self.clock, self.on_commit = sessions, clock, on_commit
+        self.settings, self.texts, self.api = settings, texts, api
+        self.jobs = JOBS if jobs is None else jobs
+        self._scheduler: AsyncIOScheduler | None = None
+        self._lock = asyncio.Lock()
+
+    def start(self, every_seconds: float) -> None:
+        """Tick every `every_seconds` in the running event loop."""
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self.tick, "interval", seconds=every_seconds, max_instances=1, coalesce=True
+        )
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        """Stop ticking."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    async def tick(self) -> None:
+        """Run all due work once, now."""
+        async with self._lock:
+            for job in self.jobs:
+                try:
+                    async with self.sessions() as session, session.begin():
+                        ctx = Emitter(
+                            session=session,
+                            lang=self.settings.default_language,
+                            clock=self.clock,
+                            settings=self.settings,
+                            texts=self.texts,
+                            api=self.api,
+                        )
+                        await job(ctx)
+                        enqueue(session, ctx.outgoing, self.clock.now())
+                except Exception:
+                    log.exception("scheduled job %s failed", job.__name__)
+            # Jobs may have queued messages; delivery checks cheaply if there are none.
+            self.on_commit()

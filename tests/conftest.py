@@ -1,0 +1,46 @@
+"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.base import create_engine, session_factory
+from models.migrate import upgrade_database
+
+POSTGRES_URL = os.environ.get("LINLI_TEST_DATABASE_URL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise `db_kind` over SQLite and (if LINLI_TEST_DATABASE_URL is set) PostgreSQL."""
+    if "db_kind" in metafunc.fixturenames:
+        kinds = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+        metafunc.parametrize("db_kind", kinds)
+
+
+@pytest.fixture
+async def db_url(db_kind: str, tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """A URL of an empty database of the parametrised kind."""
+    if db_kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'linli-test.db'}"
+        return
+    assert POSTGRES_URL
+    engine = create_engine(POSTGRES_URL)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+    yield POSTGRES_URL
+
+
+@pytest.fixture
+async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a freshly migrated database."""
+    engine = create_engine(db_url)
+    await upgrade_database(engine)
+    yield session_factory(engine)
+    await engine.dispose()

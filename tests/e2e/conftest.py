@@ -1,0 +1,66 @@
+"""End-to-end fixtures: the sandbox Bot API plus the real bot under each framework."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import Linli
+from bot.clock import ManualClock
+from bot.sandbox.client import People
+from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
+from bot.settings import Settings
+
+
+@dataclass
+class BotWorld:
+    """A running sandbox and bot, and the handles a test needs to act and check."""
+
+    people: People
+    app: Linli
+    server: SandboxServer
+    clock: ManualClock
+    framework: str
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions on the bot's database, for checking what was stored."""
+        return self.app.sessions
+
+    async def settle(self) -> None:
+        """Wait until the bot has delivered everything it committed."""
+        await self.app.delivery.idle()
+
+
+@pytest.fixture(params=["ptb", "aiogram"])
+def framework(request: pytest.FixtureRequest) -> str:
+    """Each end-to-end test runs under both frameworks."""
+    return request.param
+
+
+@pytest.fixture
+async def bot(framework: str, db_url: str) -> AsyncIterator[BotWorld]:
+    """The sandbox plus Linli connected to it over HTTP."""
+    server = SandboxServer()
+    root = await server.start()
+    settings = Settings(
+        TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN,
+        LINLI_API_URL=root,
+        LINLI_DATABASE_URL=db_url,
+        LINLI_FRAMEWORK=framework,
+        LINLI_DEFAULT_LANGUAGE="zh",
+        _env_file=None,
+    )
+    clock = ManualClock()
+    app = Linli(settings, clock=clock, tick_seconds=3600)
+    await app.start()
+    people = People(root)
+    try:
+        yield BotWorld(people, app, server, clock, framework)
+    finally:
+        await people.close()
+        await app.stop()
+        await server.stop()
