@@ -30,8 +30,10 @@ class Conversation(Base):
 async def current_conversation(
     session: AsyncSession, chat_id: int, user_id: int, now: datetime
 ) -> Conversation | None:
-    """The person's live wizard in this chat; an expired one is dropped."""
-    convo = await session.get(Conversation, (chat_id, user_id))
+    """The person's live wizard in this chat, locked for this transaction; expired ones drop."""
+    # Two quick taps arrive as concurrent updates; the row lock makes the second wait for the
+    # first instead of both editing the same starting state (PostgreSQL; SQLite's writers queue).
+    convo = await session.get(Conversation, (chat_id, user_id), with_for_update=True)
     if convo is None:
         return None
     if convo.expires_at <= now:

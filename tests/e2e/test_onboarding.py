@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from models.people import Building, GroupChat, Household, Person, find_person
+from tests.e2e.conftest import BotWorld
 
 
 def _text(message: dict) -> str:
@@ -29,7 +30,7 @@ def has_button(data: str) -> Callable[[dict], bool]:
     return lambda m: f'"{data}"' in json.dumps((m.get("reply_markup") or {}).get("inline_keyboard"))
 
 
-async def _bound_group(bot, building: str = "3号楼") -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+async def _bound_group(bot: BotWorld, building: str = "3号楼") -> tuple[int, int, int]:
     """An admin, a resident and their group, bound to `building` by the admin."""
     people = bot.people
     admin = await people.add_user("陈建国")
@@ -40,12 +41,12 @@ async def _bound_group(bot, building: str = "3号楼") -> tuple[int, int, int]: 
     return admin, resident, group
 
 
-async def _person(bot, tg_id: int) -> Person | None:  # type: ignore[no-untyped-def]
+async def _person(bot: BotWorld, tg_id: int) -> Person | None:
     async with bot.sessions() as session:
         return await find_person(session, tg_id)
 
 
-async def test_admin_binds_and_resident_registers(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_admin_binds_and_resident_registers(bot: BotWorld) -> None:
     """The admin binds the group and becomes its leader; a resident registers in one line."""
     _admin, resident, group = await _bound_group(bot)
     await bot.people.say(resident, group, "/register 3-502")
@@ -61,7 +62,7 @@ async def test_admin_binds_and_resident_registers(bot) -> None:  # type: ignore[
     await bot.people.wait_for(group, says("楼组长", "陈建国"))
 
 
-async def test_non_admin_cannot_bind(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_non_admin_cannot_bind(bot: BotWorld) -> None:
     """Someone who is not the group's creator or an admin gets a clear refusal."""
     people = bot.people
     owner = await people.add_user("Owner")
@@ -73,7 +74,7 @@ async def test_non_admin_cannot_bind(bot) -> None:  # type: ignore[no-untyped-de
         assert await session.get(GroupChat, group) is None
 
 
-async def test_bad_room_and_missing_argument_get_examples(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_room_and_missing_argument_get_examples(bot: BotWorld) -> None:
     """A room Linli cannot read, or none at all, is answered with the way to write it."""
     _admin, resident, group = await _bound_group(bot)
     await bot.people.say(resident, group, "/register 五楼")
@@ -84,7 +85,7 @@ async def test_bad_room_and_missing_argument_get_examples(bot) -> None:  # type:
     assert person is None or person.household_id is None
 
 
-async def test_rebinding_asks_for_confirmation(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_rebinding_asks_for_confirmation(bot: BotWorld) -> None:
     """Moving a bound group to another building happens only after the admin taps yes."""
     admin, resident, group = await _bound_group(bot, "1号楼")
     await bot.people.say(admin, group, "/bind 2号楼")
@@ -100,7 +101,7 @@ async def test_rebinding_asks_for_confirmation(bot) -> None:  # type: ignore[no-
         assert building is not None and building.name == "2号楼"
 
 
-async def test_start_wizard_end_to_end(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_start_wizard_end_to_end(bot: BotWorld) -> None:
     """Language, building, room, own phone, volunteering with skills; /me then shows it all."""
     people = bot.people
     await _bound_group(bot, "Building 1")
@@ -136,7 +137,7 @@ async def test_start_wizard_end_to_end(bot) -> None:  # type: ignore[no-untyped-
     assert person.skills == ["medical", "it"] and person.started_private
 
 
-async def test_deep_link_preselects_building_and_cancel_keeps_progress(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_deep_link_preselects_building_and_cancel_keeps_progress(bot: BotWorld) -> None:
     """`/start b<id>` skips the building question; /cancel keeps what was already saved."""
     people = bot.people
     _admin, resident, group = await _bound_group(bot)
@@ -153,7 +154,7 @@ async def test_deep_link_preselects_building_and_cancel_keeps_progress(bot) -> N
     assert person is not None and person.phone is None and person.household_id is not None
 
 
-async def _group_building(bot, group: int) -> Building:  # type: ignore[no-untyped-def]
+async def _group_building(bot: BotWorld, group: int) -> Building:
     async with bot.sessions() as session:
         chat = await session.get(GroupChat, group)
         building = await session.get(Building, chat.building_id)  # type: ignore[union-attr]
@@ -161,7 +162,7 @@ async def _group_building(bot, group: int) -> Building:  # type: ignore[no-untyp
         return building
 
 
-async def test_help_differs_for_leader_and_resident(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_help_differs_for_leader_and_resident(bot: BotWorld) -> None:
     """In the group, the leader sees leader commands; the resident does not."""
     admin, resident, group = await _bound_group(bot)
     await bot.people.say(admin, group, "/help")
@@ -174,7 +175,7 @@ async def test_help_differs_for_leader_and_resident(bot) -> None:  # type: ignor
     assert "/leader " not in _text(resident_help) and "/bind" not in _text(resident_help)
 
 
-async def test_leader_appointed_by_reply(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_leader_appointed_by_reply(bot: BotWorld) -> None:
     """An admin replies /leader to a neighbour's message; a resident cannot do the same."""
     people = bot.people
     admin, resident, group = await _bound_group(bot)
@@ -190,7 +191,7 @@ async def test_leader_appointed_by_reply(bot) -> None:  # type: ignore[no-untype
     await people.wait_for(group, says("陈建国", "王磊"))
 
 
-async def test_forgetme_deletes_personal_data(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_forgetme_deletes_personal_data(bot: BotWorld) -> None:
     """After the confirmation tap, the person is gone from the database."""
     people = bot.people
     _admin, resident, group = await _bound_group(bot)
@@ -203,7 +204,7 @@ async def test_forgetme_deletes_personal_data(bot) -> None:  # type: ignore[no-u
     assert await _person(bot, resident) is None
 
 
-async def test_group_never_sees_private_details(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_group_never_sees_private_details(bot: BotWorld) -> None:
     """/me in a group points to the private chat and shows no phone; unknown commands are named."""
     people = bot.people
     _admin, resident, group = await _bound_group(bot)
@@ -221,7 +222,7 @@ async def test_group_never_sees_private_details(bot) -> None:  # type: ignore[no
     await people.wait_for(group, says("/frobnicate"))
 
 
-async def test_forged_button_gets_a_polite_answer(bot) -> None:  # type: ignore[no-untyped-def]
+async def test_forged_button_gets_a_polite_answer(bot: BotWorld) -> None:
     """A button from no running wizard is answered as stale, not with an error."""
     people = bot.people
     user = await people.add_user("Tom", language_code="en")
