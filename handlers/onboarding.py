@@ -16,6 +16,7 @@ from bot.context import Button, ContactRequest, Ctx, Keyboard, RemoveKeyboard
 from bot.i18n import LANGUAGES
 from bot.routing import CommandRoute, Router
 from bot.transport import BadRequest
+from handlers.identity import is_chat_admin, sender_person
 from models.conversations import (
     Conversation,
     current_conversation,
@@ -26,13 +27,11 @@ from models.errors import LeaderTargetInvalid, NotChatAdmin, StaleButton, Usage
 from models.people import (
     SKILLS,
     Binding,
-    Person,
     appoint_leader,
     bind_chat,
     buildings_of,
     choose_language,
     confirm_rebind,
-    ensure_person,
     find_building,
     forget_person,
     join_volunteer_pool,
@@ -52,28 +51,10 @@ from models.people import (
 
 router = Router("onboarding")
 
-ADMIN_STATUSES = ("creator", "administrator")
 ABSENT_STATUSES = ("left", "kicked")
 
 
 # -- small readers shared by the commands -------------------------------------------------------
-
-
-async def _me(ctx: Ctx) -> Person:
-    """The sender as a Person, created on first contact (the dispatcher only looks them up)."""
-    sender = ctx.incoming.sender
-    assert sender is not None  # the dispatcher never routes sender-less updates to handlers
-    if ctx.person is None:
-        ctx.person = await ensure_person(ctx.session, sender.id, sender.name, ctx.clock.now())
-    return ctx.person
-
-
-async def _is_chat_admin(ctx: Ctx) -> bool:
-    """Telegram decides who administers a group (getChatMember), not Linli."""
-    chat, sender = ctx.incoming.chat, ctx.incoming.sender
-    if not chat.is_group or sender is None:
-        return False
-    return await ctx.api.member_status(chat.id, sender.id) in ADMIN_STATUSES
 
 
 async def _in_chat(ctx: Ctx, user_id: int) -> bool:
@@ -131,8 +112,8 @@ async def bind(ctx: Ctx) -> None:
         building_name=ctx.incoming.args,
         community_name=ctx.settings.community_name,
         timezone=ctx.settings.timezone,
-        binder=await _me(ctx),
-        is_chat_admin=await _is_chat_admin(ctx),
+        binder=await sender_person(ctx),
+        is_chat_admin=await is_chat_admin(ctx),
         now=ctx.clock.now(),
     )
     _show_binding(ctx, binding, ctx.incoming.message_id or 0)
@@ -173,7 +154,7 @@ async def on_rebind(ctx: Ctx) -> None:
     """`ob:rebind:<building id>:<msg>` confirms moving the group; building id 0 keeps it."""
     building, msg_id = (_int(p) for p in _button_parts(ctx, 3)[1:])
     if building == 0:
-        if not await _is_chat_admin(ctx):
+        if not await is_chat_admin(ctx):
             raise NotChatAdmin()
         ctx.live(f"bind:{ctx.incoming.chat.id}:{msg_id}", ctx.incoming.chat.id, "bind/kept")
         return
@@ -182,8 +163,8 @@ async def on_rebind(ctx: Ctx) -> None:
         chat_id=ctx.incoming.chat.id,
         title=ctx.incoming.chat.title,
         building_id=building,
-        binder=await _me(ctx),
-        is_chat_admin=await _is_chat_admin(ctx),
+        binder=await sender_person(ctx),
+        is_chat_admin=await is_chat_admin(ctx),
         now=ctx.clock.now(),
     )
     _show_binding(ctx, binding, msg_id)
@@ -199,8 +180,8 @@ async def leader(ctx: Ctx) -> None:
     change = await appoint_leader(
         ctx.session,
         chat_id=ctx.incoming.chat.id,
-        actor=await _me(ctx),
-        is_chat_admin=await _is_chat_admin(ctx),
+        actor=await sender_person(ctx),
+        is_chat_admin=await is_chat_admin(ctx),
         target_tg_id=target,
         target_name=_replied_name(ctx, target),
         target_in_chat=await _in_chat(ctx, target),
@@ -217,8 +198,8 @@ async def unleader(ctx: Ctx) -> None:
     change = await remove_leader(
         ctx.session,
         chat_id=ctx.incoming.chat.id,
-        actor=await _me(ctx),
-        is_chat_admin=await _is_chat_admin(ctx),
+        actor=await sender_person(ctx),
+        is_chat_admin=await is_chat_admin(ctx),
         target_tg_id=_target_of(ctx, "unleader"),
         now=ctx.clock.now(),
     )
@@ -241,7 +222,7 @@ async def register(ctx: Ctx) -> None:
     registration = await register_in_chat(
         ctx.session,
         chat_id=ctx.incoming.chat.id,
-        person=await _me(ctx),
+        person=await sender_person(ctx),
         room_text=ctx.incoming.args,
     )
     # No household size here: "1 person in 1-102" in a group would point at someone living alone.
@@ -418,7 +399,7 @@ async def on_lang(ctx: Ctx) -> None:
     convo = await _at_step(ctx, "lang")
     if code not in LANGUAGES:
         raise StaleButton()
-    ctx.lang = choose_language(await _me(ctx), code)
+    ctx.lang = choose_language(await sender_person(ctx), code)
     key = _step_key(ctx, convo.data, "lang")
     ctx.live(
         key,
@@ -469,7 +450,7 @@ async def on_skill(ctx: Ctx) -> None:
     convo = await _at_step(ctx, "skills")
     chosen = list(convo.data.get("skills", []))
     if skill == "done":
-        skills = join_volunteer_pool(await _me(ctx), chosen)
+        skills = join_volunteer_pool(await sender_person(ctx), chosen)
         data = {**convo.data, "skills": skills}
         ctx.live(
             _step_key(ctx, data, "skills"),
@@ -509,14 +490,14 @@ async def on_wizard_input(ctx: Ctx) -> None:
     if convo.step == "room" and ctx.incoming.text:
         registration = await register_household(
             ctx.session,
-            person=await _me(ctx),
+            person=await sender_person(ctx),
             building_id=data["building_id"],
             room_text=ctx.incoming.text,
         )
         data["room"] = registration.label
     elif convo.step == "phone" and ctx.incoming.contact is not None:
         contact = ctx.incoming.contact
-        record_phone(await _me(ctx), contact.phone_number, contact.user_id)
+        record_phone(await sender_person(ctx), contact.phone_number, contact.user_id)
         ctx.reply("wizard/phone_saved", saved=True, markup=RemoveKeyboard())
     elif convo.step == "phone" and _is_skip(ctx, ctx.incoming.text):
         ctx.reply("wizard/phone_saved", saved=False, markup=RemoveKeyboard())
@@ -538,7 +519,7 @@ for _flow in FLOWS:
 @router.command("start", where="private")
 async def start(ctx: Ctx) -> None:
     """/start [b<id>|me]: the onboarding wizard; a group's deep link pre-selects the building."""
-    person = await _me(ctx)
+    person = await sender_person(ctx)
     note_private_start(person)
     if ctx.incoming.args.strip() == "me":  # the link /me gives in a group
         await _show_profile(ctx)
@@ -564,7 +545,7 @@ async def cancel(ctx: Ctx) -> None:
 @router.command("volunteer", where="private")
 async def volunteer(ctx: Ctx) -> None:
     """/volunteer: join the pool (skills wizard), or edit skills / leave if already in it."""
-    person = await _me(ctx)
+    person = await sender_person(ctx)
     if not person.is_volunteer:
         require_registered(person)
         await _begin(ctx, "volunteer", {"skills": list(person.skills or [])})
@@ -586,7 +567,7 @@ async def volunteer(ctx: Ctx) -> None:
 async def on_pool(ctx: Ctx) -> None:
     """`ob:pool:edit` reopens the skills step; `ob:pool:leave` leaves the pool."""
     (choice,) = _button_parts(ctx, 2)[1:]
-    person = await _me(ctx)
+    person = await sender_person(ctx)
     if choice == "edit":
         await _begin(ctx, "skills", {"skills": list(person.skills or [])})
     elif choice == "leave":
@@ -630,7 +611,7 @@ async def _show_profile(ctx: Ctx) -> None:
 @router.command("lang")
 async def lang(ctx: Ctx) -> None:
     """/lang zh|en: the language Linli speaks to this person."""
-    ctx.lang = choose_language(await _me(ctx), ctx.incoming.args)
+    ctx.lang = choose_language(await sender_person(ctx), ctx.incoming.args)
     ctx.reply("lang/set", language=ctx.label("language", ctx.lang))
 
 
@@ -682,7 +663,7 @@ async def help_(ctx: Ctx) -> None:
         ctx.commands.values(),
         in_group=chat.is_group,
         is_leader=await may_lead_here(ctx.session, ctx.person, chat.id if chat.is_group else None),
-        is_admin=await _is_chat_admin(ctx),
+        is_admin=await is_chat_admin(ctx),
     )
     ctx.reply("help", commands=names, in_group=chat.is_group)
 

@@ -1,0 +1,25 @@
+"""Who is acting: the sender as a Person, and what Telegram says about their role in a group."""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from models.people import Person, ensure_person
+
+ADMIN_STATUSES = ("creator", "administrator")
+
+
+async def sender_person(ctx: Ctx) -> Person:
+    """The sender as a Person, created on first contact (the dispatcher only looks them up)."""
+    sender = ctx.incoming.sender
+    assert sender is not None  # the dispatcher never routes sender-less updates to handlers
+    if ctx.person is None:
+        ctx.person = await ensure_person(ctx.session, sender.id, sender.name, ctx.clock.now())
+    return ctx.person
+
+
+async def is_chat_admin(ctx: Ctx) -> bool:
+    """Telegram decides who administers a group (getChatMember), not Linli."""
+    chat, sender = ctx.incoming.chat, ctx.incoming.sender
+    if not chat.is_group or sender is None:
+        return False
+    return await ctx.api.member_status(chat.id, sender.id) in ADMIN_STATUSES
