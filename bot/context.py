@@ -281,6 +281,8 @@ class Ctx(Emitter):
     incoming: Incoming
     person: Person | None = None
     commands: Mapping[str, CommandRoute] = field(default_factory=dict)
+    # The live message (e.g. "groupbuy:42") that a routed reply answers.
+    live_key: str | None = None
 
     # -- answering the update --------------------------------------------------------------
     def reply(self, template: str, *, markup: Markup = None, **values: Any) -> None:

@@ -41,12 +41,14 @@ class Dispatcher:
         self.callbacks: dict[str, Handler] = {}
         self.conversations: dict[str, Handler] = {}
         self.replies: dict[str, Handler] = {}
+        self.deep_links: dict[str, Handler] = {}
         for router in routers:
             for table, routes in (
                 (self.commands, router.commands),
                 (self.callbacks, router.callbacks),
                 (self.conversations, router.conversations),
                 (self.replies, router.replies),
+                (self.deep_links, router.deep_links),
             ):
                 clash = table.keys() & routes.keys()
                 if clash:
@@ -147,7 +149,18 @@ class Dispatcher:
         elif route.where == "private" and not chat.is_private:
             ctx.reply("errors/private_only", command=name)
         else:
-            await route.handler(ctx)
+            await (self._deep_link_handler(ctx) or route.handler)(ctx)
+
+    def _deep_link_handler(self, ctx: Ctx) -> Handler | None:
+        """A capability's handler for `/start <prefix><digits>`, if one claims the payload."""
+        incoming = ctx.incoming
+        if incoming.command != "start" or not incoming.chat.is_private:
+            return None
+        payload = incoming.args.strip()
+        for prefix, handler in self.deep_links.items():
+            if payload.startswith(prefix) and payload[len(prefix) :].isdigit():
+                return handler
+        return None
 
     async def _route_private_text(self, ctx: Ctx) -> None:
         incoming = ctx.incoming
@@ -164,4 +177,5 @@ class Dispatcher:
         key = await live_key_of(ctx.session, ctx.incoming.chat.id, message_id)
         handler = self.replies.get(key.split(":", 1)[0]) if key else None
         if handler is not None:
+            ctx.live_key = key
             await handler(ctx)

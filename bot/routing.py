@@ -32,6 +32,7 @@ class Router:
     callbacks: dict[str, Handler] = field(default_factory=dict)
     conversations: dict[str, Handler] = field(default_factory=dict)
     replies: dict[str, Handler] = field(default_factory=dict)
+    deep_links: dict[str, Handler] = field(default_factory=dict)
 
     def command(
         self, name: str, *, where: Where = "any", audience: Audience = "everyone"
@@ -67,6 +68,15 @@ class Router:
 
         def register(handler: Handler) -> Handler:
             self.replies[key_prefix] = handler
+            return handler
+
+        return register
+
+    def deep_link(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Route `/start <prefix><id>` (a t.me link from a group) in private chat."""
+
+        def register(handler: Handler) -> Handler:
+            self.deep_links[prefix] = handler
             return handler
 
         return register

@@ -1,5 +1,5 @@
 """Capability handlers; bot/app.py composes their routers in this order."""
 
-from handlers import onboarding
+from handlers import groupbuy, onboarding
 
-ROUTERS = [onboarding.router]
+ROUTERS = [onboarding.router, groupbuy.router]

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from bot.context import Emitter
+from handlers import groupbuy
 from models.conversations import expire_conversations
 from models.outbox import SENT, SUPERSEDED, OutboxMessage, ProcessedUpdate
 
@@ -37,4 +38,4 @@ async def prune_delivery_history(ctx: Emitter) -> None:
     )
 
 
-JOBS: list[Job] = [drop_expired_conversations, prune_delivery_history]
+JOBS: list[Job] = [drop_expired_conversations, prune_delivery_history, *groupbuy.JOBS]

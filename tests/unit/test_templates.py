@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ import pytest
 from bot.i18n import LANGUAGES, TEMPLATE_DIR, Texts
 from bot.sandbox.markup import MAX_TEXT, check_text
 from handlers import ROUTERS
+from models.groupbuy import Board, GroupBuy, ItemTotal, OrderLine
 from models.people import SKILLS, Profile
 
 PROFILE = Profile(
@@ -37,6 +39,55 @@ NEWCOMER = Profile(
     minutes_served=0,
 )
 BUILDING = {"building": "3号楼 & Co", "building_id": 3}
+_SAMPLE_TIME = datetime(2026, 11, 25, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _groupbuy(**changes: Any) -> GroupBuy:
+    values: dict[str, Any] = {
+        "id": 12,
+        "title": "蔬菜套餐 <Veg & Co>",
+        "status": "open",
+        "chat_id": -1001,
+        "building_id": 1,
+        "deadline": _SAMPLE_TIME,
+        "pickup_place": "3号门 Gate 3",
+        "pickup_at": _SAMPLE_TIME.replace(day=26, hour=10),
+        "min_units": 20,
+        "awaiting_decision": False,
+        "cancel_reason": None,
+        "arrived_at": None,
+    }
+    return GroupBuy(**(values | changes))
+
+
+def _line(seq: int, room: str, unit: str, **extra: Any) -> OrderLine:
+    values: dict[str, Any] = {
+        "quantities": {"A": 2, "B": 1},
+        "waitlisted": {},
+        "amount_cents": 12850,
+        "paid": False,
+        "pickup_code": None,
+        "picked_up": False,
+    }
+    values |= extra
+    return OrderLine(seq, seq, seq, room, unit, int(room.split("-")[-1][:-2]), **values)
+
+
+_ITEMS = [
+    ItemTotal("A", "蔬菜包 5kg", 4500, 2, None, None, 14, 0),
+    ItemTotal("B", "鸡蛋 30枚", 3850, None, 100, 0, 100, 3),
+]
+_LINES = [
+    _line(1, "3-502", "3"),
+    _line(2, "502", "", waitlisted={"B": 1}, paid=True),
+    _line(3, "1-1201", "1", pickup_code="4821"),
+]
+BOARDS = [
+    Board(_groupbuy(), _ITEMS, _LINES),
+    Board(_groupbuy(status="closed", min_units=None, pickup_at=None), _ITEMS, []),
+    Board(_groupbuy(status="cancelled", cancel_reason="缺货"), _ITEMS, _LINES),
+    Board(_groupbuy(status="closed", arrived_at=_SAMPLE_TIME), _ITEMS, _LINES),
+]
 
 # Every template with the values its callers pass; several contexts where a template branches.
 SAMPLES: dict[str, list[dict[str, Any]]] = {
@@ -62,6 +113,28 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "errors/foreign_contact": [{}],
     "errors/task_taken": [{"task_id": 4}],
     "errors/task_closed": [{"task_id": 4}],
+    "errors/when_bad_time": [{"text": "<b>明天"}, {"text": ""}],
+    "errors/when_in_past": [{"text": "9:00", "when": _SAMPLE_TIME}],
+    "errors/gb_syntax": [
+        {"line": "A 蔬菜包 <5kg> 45", "expected": e}
+        for e in ("item", "deadline", "pickup", "min", "title", "unknown")
+    ],
+    "errors/gb_duplicate_code": [{"code": "A"}],
+    "errors/gb_duplicate_field": [{"field": f} for f in ("deadline", "pickup", "min")],
+    "errors/gb_bad_price": [{"line": "A 蔬菜包 | -45 & up", "code": "A"}],
+    "errors/gb_bad_limit": [{"line": "B 鸡蛋 | 38.5 | max 0", "code": "B"}],
+    "errors/gb_missing_field": [{"field": f} for f in ("title", "deadline", "item")],
+    "errors/gb_bad_quantity": [{"text": "A1000", "kind": "order"}, {"text": "0", "kind": "min"}],
+    "errors/gb_too_many_items": [{"count": 27}],
+    "errors/gb_pickup_before_deadline": [
+        {"pickup_at": _SAMPLE_TIME, "deadline": _SAMPLE_TIME.replace(hour=20)}
+    ],
+    "errors/gb_unknown_item": [{"code": "C", "codes": ("A", "B")}, {"code": "Z", "codes": ("A",)}],
+    "errors/gb_ambiguous_plus": [{"codes": ("A", "B", "C")}],
+    "errors/gb_order_syntax": [
+        {"text": "<i>hello", "example": "A2 B1"},
+        {"text": "", "example": "A2"},
+    ],
     "hint_help": [{}],
     "bind/bound": [{**BUILDING, "previous": None}, {**BUILDING, "previous": "2号楼"}],
     "bind/unchanged": [{**BUILDING, "previous": None}],
@@ -123,6 +196,65 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"commands": ["register", "leaders", "help"], "in_group": True},
         {"commands": ["start", "me"], "in_group": False},
     ],
+    "groupbuy/form": [{}],
+    "groupbuy/card": [
+        {"board": b, "shown": b.lines, "hidden": h, "accepting": a}
+        for b in BOARDS
+        for h, a in ((0, True), (940, False))
+    ],
+    "groupbuy/promoted": [{"title": "蔬菜", "units": [("B", 1), ("A", 2)]}],
+    "groupbuy/summary": [{"board": b, "building": "3号楼"} for b in BOARDS],
+    "groupbuy/distribution": [
+        {"board": BOARDS[0], "lines": BOARDS[0].distribution(), "part": 1, "parts": 1},
+        {"board": BOARDS[1], "lines": [], "part": 2, "parts": 3},
+    ],
+    "groupbuy/unpaid": [{"board": b, "unpaid": b.unpaid} for b in BOARDS[:2]],
+    "groupbuy/decide": [{"board": BOARDS[0]}],
+    "groupbuy/closed": [{"title": "蔬菜"}],
+    "groupbuy/reopened": [{"title": "蔬菜", "deadline": _SAMPLE_TIME}],
+    "groupbuy/extended": [{"title": "蔬菜", "deadline": _SAMPLE_TIME}],
+    "groupbuy/cancelled": [{"title": "蔬菜", "reason": "供应商缺货 <out>"}],
+    "groupbuy/cancelled_done": [{"title": "蔬菜", "told": 12}],
+    "groupbuy/paid": [{"title": "蔬菜", "line": line} for line in _LINES[:2]],
+    "groupbuy/sent_privately": [{}],
+    "groupbuy/export_caption": [{"board": BOARDS[0]}],
+    "groupbuy/pickup_code": [
+        {"board": BOARDS[3], "code": "4821", "line": _LINES[2]},
+        {"board": BOARDS[1], "code": "4821", "line": None},
+    ],
+    "groupbuy/arrived_notice": [{"board": b} for b in BOARDS],
+    "groupbuy/arrived_done": [
+        {"board": BOARDS[3], "unreachable": ["3-502", "502"]},
+        {"board": BOARDS[3], "unreachable": []},
+    ],
+    "groupbuy/picked": [{"title": "蔬菜", "line": _LINES[2]}],
+    "groupbuy/uncollected": [
+        {"board": BOARDS[3], "waiting": BOARDS[3].uncollected},
+        {"board": BOARDS[1], "waiting": []},
+    ],
+    "groupbuy/joined": [
+        {"board": BOARDS[0], "line": _LINES[1], "waitlisted": {"B": 1}},
+        {"board": BOARDS[0], "line": None, "waitlisted": {}},
+    ],
+    "groupbuy/mine": [
+        {"board": BOARDS[0], "line": _LINES[2]},
+        {"board": BOARDS[0], "line": None},
+    ],
+    "groupbuy/tapped": [
+        {"line": _LINES[1], "waitlisted": {"B": 1}},
+        {"line": None, "waitlisted": {}},
+    ],
+    "groupbuy/withdrawn": [{"title": "蔬菜"}],
+    "errors/groupbuy_finished": [{"title": "蔬菜"}],
+    "errors/groupbuy_not_found": [{"ref": "99"}],
+    "errors/groupbuy_none_here": [{}],
+    "errors/groupbuy_which": [{"choices": [(12, "蔬菜"), (13, "水果 <fruit>")]}],
+    "errors/groupbuy_over_limit": [{"code": "A", "limit": 2}],
+    "errors/groupbuy_no_order_for_room": [{"room": "3-502"}],
+    "errors/groupbuy_not_arrived": [{"title": "蔬菜"}],
+    "errors/groupbuy_unknown_code": [{"code": "0000"}],
+    "errors/groupbuy_already_picked": [{"code": "4821", "room": "3-502"}],
+    "errors/groupbuy_not_gatekeeper": [{}],
 }
 
 LABEL_BUTTONS = (

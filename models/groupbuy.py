@@ -1,0 +1,953 @@
+"""Group-buys (社区团购 · 接龙): one order per household, stock, waitlist, payment and pickup.
+
+Stock is a counter in the database: every reservation is a conditional UPDATE, so concurrent
+sign-ups can never oversell; what does not fit goes to a first-come waitlist that is promoted,
+in order, whenever units are released.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.audit import record_action
+from models.base import Base
+from models.errors import (
+    AlreadyPickedUp,
+    BadQuantity,
+    GroupBuyFinished,
+    GroupBuyNotFound,
+    NoGroupBuyHere,
+    NoOrderForRoom,
+    NotALeader,
+    NotArrivedYet,
+    NotGatekeeper,
+    OverLimit,
+    UnknownItem,
+    UnknownPickupCode,
+    WhichGroupBuy,
+)
+from models.groupbuy_spec import GroupBuySpec
+from models.people import (
+    Building,
+    BuildingLeader,
+    Household,
+    Person,
+    bound_building,
+    parse_room,
+    require_leader,
+)
+from models.tasks import DONE, Task, close_task, open_task
+from models.when import require_future
+
+IntPK = BigInteger().with_variant(Integer, "sqlite")
+
+OPEN, CLOSED, CANCELLED = "open", "closed", "cancelled"
+MAX_QUANTITY = 999
+# Uncollected goods become a task this long after the pickup time (or after arrival, if none).
+PICKUP_GRACE = timedelta(hours=2)
+PICKUP_TASK = "pickup"
+
+
+class GroupBuy(Base):
+    """A bulk order run by a leader in a building's group."""
+
+    __tablename__ = "groupbuys"
+
+    id: Mapped[int] = mapped_column(IntPK, primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(10), default=OPEN)
+    deadline: Mapped[datetime]
+    pickup_place: Mapped[str | None] = mapped_column(String(120))
+    pickup_at: Mapped[datetime | None]
+    min_units: Mapped[int | None]
+    # Set when the deadline passed short of `min_units`: the leader decides go or cancel.
+    awaiting_decision: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_groupbuys_status_deadline", "status", "deadline"),)
+
+    @property
+    def live_key(self) -> str:
+        """The key of its live 接龙 card in the group."""
+        return f"groupbuy:{self.id}"
+
+    def accepts_orders(self, now: datetime) -> bool:
+        """True while residents may still change orders."""
+        return self.status == OPEN and now < self.deadline
+
+
+class GroupBuyItem(Base):
+    """One product of a group-buy, with an optional per-household limit and stock counter."""
+
+    __tablename__ = "groupbuy_items"
+
+    id: Mapped[int] = mapped_column(IntPK, primary_key=True)
+    groupbuy_id: Mapped[int] = mapped_column(ForeignKey("groupbuys.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(80))
+    price_cents: Mapped[int]
+    max_per_household: Mapped[int | None]
+    stock: Mapped[int | None]
+    remaining: Mapped[int | None]
+
+    __table_args__ = (
+        UniqueConstraint("groupbuy_id", "code"),
+        CheckConstraint("remaining >= 0", name="remaining_not_negative"),
+    )
+
+
+class GroupBuyOrder(Base):
+    """A household's order: its 接龙 line. Its members share it."""
+
+    __tablename__ = "groupbuy_orders"
+
+    id: Mapped[int] = mapped_column(IntPK, primary_key=True)
+    groupbuy_id: Mapped[int] = mapped_column(ForeignKey("groupbuys.id", ondelete="CASCADE"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    pickup_code: Mapped[str | None] = mapped_column(String(8))
+    picked_up_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("groupbuy_id", "household_id"),
+        UniqueConstraint("groupbuy_id", "pickup_code"),
+    )
+
+
+class GroupBuyLine(Base):
+    """Units of one item in one order: confirmed, and waiting for stock."""
+
+    __tablename__ = "groupbuy_lines"
+
+    id: Mapped[int] = mapped_column(IntPK, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("groupbuy_orders.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("groupbuy_items.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(default=0)
+    waitlisted: Mapped[int] = mapped_column(default=0)
+    waitlisted_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("order_id", "item_id"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("waitlisted >= 0", name="waitlisted_not_negative"),
+        Index("ix_groupbuy_lines_waitlist", "item_id", "waitlisted", "waitlisted_at"),
+    )
+
+
+# -- value objects handed to handlers ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTotal:
+    """An item with what has been ordered of it so far."""
+
+    code: str
+    name: str
+    price_cents: int
+    max_per_household: int | None
+    stock: int | None
+    remaining: int | None
+    units: int
+    waitlisted: int
+
+    @property
+    def amount_cents(self) -> int:
+        """Confirmed units times price."""
+        return self.units * self.price_cents
+
+
+@dataclass(slots=True)
+class OrderLine:
+    """One household's 接龙 line."""
+
+    seq: int
+    order_id: int
+    household_id: int
+    room: str
+    unit: str
+    floor: int
+    quantities: dict[str, int]
+    waitlisted: dict[str, int]
+    amount_cents: int
+    paid: bool
+    pickup_code: str | None
+    picked_up: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """Everything the card, the summary and the exports show about one group-buy."""
+
+    groupbuy: GroupBuy
+    items: list[ItemTotal]
+    lines: list[OrderLine]
+
+    @property
+    def households(self) -> int:
+        """Households with an order."""
+        return len(self.lines)
+
+    @property
+    def units(self) -> int:
+        """Confirmed units over all items (what 成团 counts)."""
+        return sum(i.units for i in self.items)
+
+    @property
+    def amount_cents(self) -> int:
+        """The supplier total."""
+        return sum(i.amount_cents for i in self.items)
+
+    @property
+    def min_met(self) -> bool:
+        """True unless a minimum is set and not reached."""
+        return self.groupbuy.min_units is None or self.units >= self.groupbuy.min_units
+
+    def line_of(self, household_id: int) -> OrderLine | None:
+        """A household's line, if it ordered."""
+        return next((line for line in self.lines if line.household_id == household_id), None)
+
+    def distribution(self) -> list[OrderLine]:
+        """Lines in walking order for the pick list: unit, floor, room."""
+        return sorted(self.lines, key=lambda line: (line.unit.zfill(3), line.floor, line.room))
+
+    @property
+    def unpaid(self) -> list[OrderLine]:
+        """Lines not yet paid, by room."""
+        return [line for line in self.distribution() if not line.paid and line.amount_cents]
+
+    @property
+    def uncollected(self) -> list[OrderLine]:
+        """Lines with a pickup code not yet collected, by room."""
+        return [line for line in self.distribution() if line.pickup_code and not line.picked_up]
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    """Waitlisted units that became confirmed when stock was released."""
+
+    household_id: int
+    code: str
+    units: int
+
+
+@dataclass(slots=True)
+class OrderChange:
+    """What a sign-up did: the household's new line, and who moved up the waitlist."""
+
+    groupbuy: GroupBuy
+    household_id: int
+    waitlisted: dict[str, int] = field(default_factory=dict)
+    promotions: list[Promotion] = field(default_factory=list)
+
+
+# -- opening and finding ----------------------------------------------------------------------
+
+
+async def open_groupbuy(
+    session: AsyncSession,
+    *,
+    spec: GroupBuySpec,
+    chat_id: int,
+    actor: Person | None,
+    is_chat_admin: bool,
+    now: datetime,
+) -> GroupBuy:
+    """A leader opens a group-buy in a bound group."""
+    building = await bound_building(session, chat_id)
+    await require_leader(session, actor, building.id, is_chat_admin=is_chat_admin)
+    require_future(spec.deadline, now, text=spec.deadline.isoformat())
+    groupbuy = GroupBuy(
+        building_id=building.id,
+        chat_id=chat_id,
+        title=spec.title[:120],
+        status=OPEN,
+        deadline=spec.deadline,
+        pickup_place=spec.pickup_place,
+        pickup_at=spec.pickup_at,
+        min_units=spec.min_units,
+        awaiting_decision=False,
+        created_by=actor.id if actor else None,
+        created_at=now,
+    )
+    session.add(groupbuy)
+    await session.flush()
+    session.add_all(
+        GroupBuyItem(
+            groupbuy_id=groupbuy.id,
+            position=position,
+            code=item.code,
+            name=item.name,
+            price_cents=item.price_cents,
+            max_per_household=item.max_per_household,
+            stock=item.stock,
+            remaining=item.stock,
+        )
+        for position, item in enumerate(spec.items)
+    )
+    _audit(session, actor, "open_groupbuy", groupbuy, now)
+    await session.flush()
+    return groupbuy
+
+
+async def find_groupbuy(
+    session: AsyncSession, chat_id: int | None, ref: str | None, statuses: Iterable[str]
+) -> GroupBuy:
+    """The group-buy a command is about: `ref` (an id), else the only one in the chat."""
+    wanted = tuple(statuses)
+    if ref:
+        text = ref.strip().lstrip("#")
+        groupbuy = await session.get(GroupBuy, int(text)) if text.isdigit() else None
+        if groupbuy is None or (chat_id is not None and groupbuy.chat_id != chat_id):
+            raise GroupBuyNotFound(ref=ref[:20])
+        return groupbuy
+    if chat_id is None:
+        raise NoGroupBuyHere()
+    candidates = list(
+        await session.scalars(
+            select(GroupBuy)
+            .where(GroupBuy.chat_id == chat_id, GroupBuy.status.in_(wanted))
+            .order_by(GroupBuy.id)
+        )
+    )
+    if not candidates:
+        raise NoGroupBuyHere()
+    if len(candidates) > 1:
+        raise WhichGroupBuy(choices=[(g.id, g.title) for g in candidates])
+    return candidates[0]
+
+
+async def managed_groupbuy(
+    session: AsyncSession, actor: Person | None, ref: str | None, statuses: Iterable[str]
+) -> GroupBuy:
+    """In private chat: group-buy `ref`, else the newest one in the leader's buildings."""
+    if ref:
+        groupbuy = await find_groupbuy(session, None, ref, statuses)
+    else:
+        led = select(BuildingLeader.building_id).where(
+            BuildingLeader.person_id == (actor.id if actor else -1)
+        )
+        groupbuy = await session.scalar(
+            select(GroupBuy)
+            .where(GroupBuy.building_id.in_(led), GroupBuy.status.in_(tuple(statuses)))
+            .order_by(GroupBuy.id.desc())
+            .limit(1)
+        )
+        if groupbuy is None:
+            raise NoGroupBuyHere()
+    await require_organiser(session, groupbuy, actor)
+    return groupbuy
+
+
+async def require_organiser(
+    session: AsyncSession, groupbuy: GroupBuy, actor: Person | None, *, is_chat_admin: bool = False
+) -> None:
+    """Only a leader of the group-buy's building (or the group's admin) may manage it."""
+    await require_leader(session, actor, groupbuy.building_id, is_chat_admin=is_chat_admin)
+
+
+async def require_gatekeeper(
+    session: AsyncSession, groupbuy: GroupBuy, actor: Person | None
+) -> None:
+    """Leaders and volunteers (who stand at the gate) may hand goods out."""
+    if actor is not None and actor.is_volunteer:
+        return
+    try:
+        await require_organiser(session, groupbuy, actor)
+    except NotALeader:
+        raise NotGatekeeper() from None
+
+
+# -- orders -----------------------------------------------------------------------------------
+
+
+async def change_order(
+    session: AsyncSession,
+    *,
+    groupbuy_id: int,
+    household_id: int,
+    quantities: Mapping[str, int],
+    mode: Literal["set", "add"],
+    now: datetime,
+) -> OrderChange:
+    """Set (or add to) a household's quantities; stock first-come, overflow to the waitlist."""
+    groupbuy = await _open_for_orders(session, groupbuy_id, now)
+    items = await _items_by_code(session, groupbuy_id)
+    for code in quantities:
+        if code not in items:
+            raise UnknownItem(code=code, codes=" ".join(items))
+    order = await _order_for(session, groupbuy_id, household_id, now)
+    change = OrderChange(groupbuy, household_id)
+    for code, amount in quantities.items():
+        item = items[code]
+        line = await _line_for(session, order.id, item.id)
+        current = line.quantity + line.waitlisted
+        wanted = amount if mode == "set" else max(0, current + amount)
+        if wanted > MAX_QUANTITY:
+            raise BadQuantity(text=f"{code}{wanted}")
+        if item.max_per_household is not None and wanted > item.max_per_household:
+            raise OverLimit(code=code, limit=item.max_per_household)
+        if wanted > current:
+            granted = await _reserve(session, item, wanted - current)
+            line.quantity += granted
+            if granted < wanted - current:
+                if not line.waitlisted:
+                    line.waitlisted_at = now
+                line.waitlisted += wanted - current - granted
+        elif wanted < current:
+            released = current - wanted
+            from_waitlist = min(line.waitlisted, released)
+            line.waitlisted -= from_waitlist
+            from_stock = released - from_waitlist
+            line.quantity -= from_stock
+            if not line.waitlisted:
+                line.waitlisted_at = None
+            await session.flush()
+            if from_stock and item.stock is not None:
+                await _release(session, item, from_stock)
+                change.promotions += await _promote(session, item, now)
+        if line.waitlisted:
+            change.waitlisted[code] = line.waitlisted
+    order.updated_at = now
+    await session.flush()
+    await _drop_if_empty(session, order)
+    return change
+
+
+async def cancel_order(
+    session: AsyncSession, *, groupbuy_id: int, household_id: int, now: datetime
+) -> OrderChange:
+    """A household withdraws its whole order; its stock goes to the waitlist."""
+    items = await _items_by_code(session, groupbuy_id)
+    return await change_order(
+        session,
+        groupbuy_id=groupbuy_id,
+        household_id=household_id,
+        quantities={code: 0 for code in items},
+        mode="set",
+        now=now,
+    )
+
+
+async def _open_for_orders(session: AsyncSession, groupbuy_id: int, now: datetime) -> GroupBuy:
+    groupbuy = await session.get(GroupBuy, groupbuy_id)
+    if groupbuy is None:
+        raise GroupBuyNotFound(ref=str(groupbuy_id))
+    if not groupbuy.accepts_orders(now):
+        raise GroupBuyFinished(title=groupbuy.title)
+    return groupbuy
+
+
+async def _items_by_code(session: AsyncSession, groupbuy_id: int) -> dict[str, GroupBuyItem]:
+    rows = await session.scalars(
+        select(GroupBuyItem)
+        .where(GroupBuyItem.groupbuy_id == groupbuy_id)
+        .order_by(GroupBuyItem.position)
+    )
+    return {item.code: item for item in rows}
+
+
+async def _order_for(
+    session: AsyncSession, groupbuy_id: int, household_id: int, now: datetime
+) -> GroupBuyOrder:
+    """The household's order, created on its first sign-up and locked for this transaction."""
+    query = (
+        select(GroupBuyOrder)
+        .where(GroupBuyOrder.groupbuy_id == groupbuy_id, GroupBuyOrder.household_id == household_id)
+        .with_for_update()
+    )
+    order = await session.scalar(query)
+    if order is not None:
+        return order
+    order = GroupBuyOrder(
+        groupbuy_id=groupbuy_id, household_id=household_id, created_at=now, updated_at=now
+    )
+    try:
+        async with session.begin_nested():
+            session.add(order)
+    except IntegrityError:
+        # Two members of one household signed up at the same moment: share the first order.
+        order = await session.scalar(query)
+        assert order is not None
+    return order
+
+
+async def _line_for(session: AsyncSession, order_id: int, item_id: int) -> GroupBuyLine:
+    line = await session.scalar(
+        select(GroupBuyLine).where(
+            GroupBuyLine.order_id == order_id, GroupBuyLine.item_id == item_id
+        )
+    )
+    if line is None:
+        line = GroupBuyLine(order_id=order_id, item_id=item_id, quantity=0, waitlisted=0)
+        session.add(line)
+    return line
+
+
+async def _drop_if_empty(session: AsyncSession, order: GroupBuyOrder) -> None:
+    """An order with nothing left leaves the 接龙 (later sign-ups move up a number)."""
+    await session.execute(
+        delete(GroupBuyLine).where(
+            GroupBuyLine.order_id == order.id,
+            GroupBuyLine.quantity == 0,
+            GroupBuyLine.waitlisted == 0,
+        )
+    )
+    left = await session.scalar(
+        select(func.count(GroupBuyLine.id)).where(GroupBuyLine.order_id == order.id)
+    )
+    if not left:
+        await session.delete(order)
+        await session.flush()
+
+
+async def _reserve(session: AsyncSession, item: GroupBuyItem, wanted: int) -> int:
+    """Take up to `wanted` units from stock; returns how many were granted.
+
+    Each step is a conditional UPDATE, so concurrent transactions can only ever take what is
+    really left (PostgreSQL re-checks the WHERE after waiting for a row lock; SQLite writers
+    are serialised).
+    """
+    if item.stock is None:
+        return wanted
+    table = GroupBuyItem.__table__
+    for _ in range(8):
+        taken = await session.execute(
+            update(table)
+            .where(table.c.id == item.id, table.c.remaining >= wanted)
+            .values(remaining=table.c.remaining - wanted)
+        )
+        if taken.rowcount:
+            return wanted
+        left = await session.scalar(select(table.c.remaining).where(table.c.id == item.id))
+        if not left:
+            return 0
+        rest = await session.execute(
+            update(table)
+            .where(table.c.id == item.id, table.c.remaining == left)
+            .values(remaining=0)
+        )
+        if rest.rowcount:
+            return int(left)
+    return 0
+
+
+async def _release(session: AsyncSession, item: GroupBuyItem, units: int) -> None:
+    table = GroupBuyItem.__table__
+    await session.execute(
+        update(table).where(table.c.id == item.id).values(remaining=table.c.remaining + units)
+    )
+
+
+async def _promote(session: AsyncSession, item: GroupBuyItem, now: datetime) -> list[Promotion]:
+    """Give released stock to the waitlist, first come first served."""
+    promotions: list[Promotion] = []
+    waiting = await session.execute(
+        select(GroupBuyLine, GroupBuyOrder.household_id)
+        .join(GroupBuyOrder, GroupBuyOrder.id == GroupBuyLine.order_id)
+        .where(GroupBuyLine.item_id == item.id, GroupBuyLine.waitlisted > 0)
+        .order_by(GroupBuyLine.waitlisted_at, GroupBuyLine.id)
+        .with_for_update(of=GroupBuyLine)
+    )
+    for line, household_id in waiting:
+        granted = await _reserve(session, item, line.waitlisted)
+        if not granted:
+            break
+        line.quantity += granted
+        line.waitlisted -= granted
+        if not line.waitlisted:
+            line.waitlisted_at = None
+        promotions.append(Promotion(household_id, item.code, granted))
+    await session.flush()
+    return promotions
+
+
+# -- the leader's side ------------------------------------------------------------------------
+
+
+async def close_groupbuy(
+    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, now: datetime
+) -> Board:
+    """Stop taking orders now."""
+    if groupbuy.status != OPEN:
+        raise GroupBuyFinished(title=groupbuy.title)
+    groupbuy.status, groupbuy.closed_at = CLOSED, now
+    board = await board_of(session, groupbuy)
+    groupbuy.awaiting_decision = not board.min_met
+    _audit(session, actor, "close_groupbuy", groupbuy, now)
+    return board
+
+
+async def close_due_groupbuys(session: AsyncSession, now: datetime) -> list[GroupBuy]:
+    """Close every group-buy whose deadline passed; each is claimed by exactly one caller."""
+    due = list(
+        await session.scalars(
+            select(GroupBuy).where(GroupBuy.status == OPEN, GroupBuy.deadline <= now)
+        )
+    )
+    closed = []
+    for groupbuy in due:
+        claimed = await session.execute(
+            update(GroupBuy)
+            .where(GroupBuy.id == groupbuy.id, GroupBuy.status == OPEN)
+            .values(status=CLOSED, closed_at=now)
+        )
+        if not claimed.rowcount:
+            continue
+        await session.refresh(groupbuy)
+        board = await board_of(session, groupbuy)
+        groupbuy.awaiting_decision = not board.min_met
+        _audit(session, None, "close_groupbuy", groupbuy, now, {"by": "deadline"})
+        closed.append(groupbuy)
+    return closed
+
+
+async def extend_groupbuy(
+    session: AsyncSession,
+    groupbuy: GroupBuy,
+    *,
+    deadline: datetime,
+    actor: Person | None,
+    now: datetime,
+) -> None:
+    """Move the deadline; a closed group-buy whose goods have not arrived opens again."""
+    if groupbuy.status == CANCELLED or groupbuy.arrived_at is not None:
+        raise GroupBuyFinished(title=groupbuy.title)
+    require_future(deadline, now, text=deadline.isoformat())
+    groupbuy.deadline, groupbuy.status, groupbuy.closed_at = deadline, OPEN, None
+    groupbuy.awaiting_decision = False
+    _audit(session, actor, "extend_groupbuy", groupbuy, now, {"deadline": deadline.isoformat()})
+
+
+async def reopen_groupbuy(
+    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, now: datetime
+) -> None:
+    """Take orders again until the existing deadline (use extend when it has passed)."""
+    if groupbuy.status != CLOSED or groupbuy.arrived_at is not None:
+        raise GroupBuyFinished(title=groupbuy.title)
+    require_future(groupbuy.deadline, now, text=groupbuy.deadline.isoformat())
+    groupbuy.status, groupbuy.closed_at, groupbuy.awaiting_decision = OPEN, None, False
+    _audit(session, actor, "reopen_groupbuy", groupbuy, now)
+
+
+async def cancel_groupbuy(
+    session: AsyncSession,
+    groupbuy: GroupBuy,
+    *,
+    reason: str,
+    actor: Person | None,
+    now: datetime,
+) -> list[Person]:
+    """Call the group-buy off; returns the participants to tell privately."""
+    if groupbuy.status == CANCELLED or groupbuy.arrived_at is not None:
+        raise GroupBuyFinished(title=groupbuy.title)
+    groupbuy.status, groupbuy.cancel_reason = CANCELLED, reason[:200]
+    groupbuy.closed_at = groupbuy.closed_at or now
+    groupbuy.awaiting_decision = False
+    _audit(session, actor, "cancel_groupbuy", groupbuy, now)
+    return await participants(session, groupbuy.id)
+
+
+async def go_ahead(
+    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, now: datetime
+) -> None:
+    """The leader proceeds although the minimum (成团) was not reached."""
+    if groupbuy.status != CLOSED or not groupbuy.awaiting_decision:
+        raise GroupBuyFinished(title=groupbuy.title)
+    groupbuy.awaiting_decision = False
+    _audit(session, actor, "go_ahead_groupbuy", groupbuy, now)
+
+
+async def set_paid(
+    session: AsyncSession,
+    groupbuy: GroupBuy,
+    *,
+    room_text: str,
+    paid: bool,
+    actor: Person | None,
+    now: datetime,
+) -> OrderLine:
+    """Record (or undo) a household's payment, found by its room."""
+    order = await _order_by_room(session, groupbuy, room_text)
+    order.paid_at = now if paid else None
+    _audit(session, actor, "paid" if paid else "unpaid", groupbuy, now, {"order_id": order.id})
+    await session.flush()
+    board = await board_of(session, groupbuy)
+    line = board.line_of(order.household_id)
+    assert line is not None
+    return line
+
+
+async def mark_arrived(
+    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, now: datetime
+) -> list[tuple[Person, str]]:
+    """Goods are here: give every order a pickup code; returns (member, code) to notify."""
+    if groupbuy.status != CLOSED or groupbuy.awaiting_decision:
+        raise NotArrivedYet(title=groupbuy.title)
+    orders = list(
+        await session.scalars(select(GroupBuyOrder).where(GroupBuyOrder.groupbuy_id == groupbuy.id))
+    )
+    if groupbuy.arrived_at is None:
+        groupbuy.arrived_at = now
+        width = 4 if len(orders) <= 3000 else 6
+        low, high = 10 ** (width - 1), 10**width
+        codes = secrets.SystemRandom().sample(range(low, high), len(orders))
+        for order, code in zip(orders, codes, strict=True):
+            order.pickup_code = str(code)
+        _audit(session, actor, "arrived", groupbuy, now)
+        await session.flush()
+    members = await session.execute(
+        select(Person, GroupBuyOrder.pickup_code)
+        .join(GroupBuyOrder, GroupBuyOrder.household_id == Person.household_id)
+        .where(GroupBuyOrder.groupbuy_id == groupbuy.id)
+        .order_by(Person.id)
+    )
+    return [(person, code) for person, code in members if code]
+
+
+async def pick_up(
+    session: AsyncSession,
+    *,
+    chat_id: int | None,
+    code_text: str,
+    actor: Person | None,
+    now: datetime,
+) -> tuple[GroupBuy, OrderLine]:
+    """Mark the order with this pickup code collected (`4821`, or `12-4821` to name the buy)."""
+    ref, _, code = code_text.strip().rpartition("-")
+    query = (
+        select(GroupBuyOrder, GroupBuy)
+        .join(GroupBuy, GroupBuy.id == GroupBuyOrder.groupbuy_id)
+        .where(GroupBuyOrder.pickup_code == code, GroupBuy.arrived_at.is_not(None))
+    )
+    if ref.isdigit():
+        query = query.where(GroupBuy.id == int(ref))
+    if chat_id is not None:
+        query = query.where(GroupBuy.chat_id == chat_id)
+    found = (await session.execute(query)).all()
+    if not found:
+        raise UnknownPickupCode(code=code_text.strip()[:12])
+    if len(found) > 1:
+        raise WhichGroupBuy(choices=[(g.id, g.title) for _, g in found])
+    order, groupbuy = found[0]
+    await require_gatekeeper(session, groupbuy, actor)
+    household = await session.get(Household, order.household_id)
+    if order.picked_up_at is not None:
+        raise AlreadyPickedUp(code=code, room=household.label if household else "")
+    order.picked_up_at = now
+    task = await session.scalar(
+        select(Task).where(Task.kind == PICKUP_TASK, Task.source_ref == f"gbo:{order.id}")
+    )
+    if task is not None and task.status != DONE:
+        await close_task(session, task.id, now)
+    _audit(session, actor, "picked_up", groupbuy, now, {"order_id": order.id})
+    await session.flush()
+    board = await board_of(session, groupbuy)
+    line = board.line_of(order.household_id)
+    assert line is not None
+    return groupbuy, line
+
+
+async def open_uncollected_tasks(session: AsyncSession, now: datetime) -> None:
+    """Uncollected pickups past their time become tasks on the shared board (once each)."""
+    rows = await session.execute(
+        select(GroupBuyOrder, GroupBuy)
+        .join(GroupBuy, GroupBuy.id == GroupBuyOrder.groupbuy_id)
+        .where(GroupBuy.arrived_at.is_not(None), GroupBuyOrder.picked_up_at.is_(None))
+    )
+    for order, groupbuy in rows:
+        since = groupbuy.pickup_at or groupbuy.arrived_at
+        assert since is not None
+        if max(since, groupbuy.arrived_at) + PICKUP_GRACE > now:
+            continue
+        await open_task(
+            session,
+            kind=PICKUP_TASK,
+            source_ref=f"gbo:{order.id}",
+            now=now,
+            building_id=groupbuy.building_id,
+            details={"groupbuy_id": groupbuy.id, "household_id": order.household_id},
+        )
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+async def board_of(session: AsyncSession, groupbuy: GroupBuy) -> Board:
+    """The group-buy's items with totals and its numbered 接龙 lines."""
+    items = list(
+        await session.scalars(
+            select(GroupBuyItem)
+            .where(GroupBuyItem.groupbuy_id == groupbuy.id)
+            .order_by(GroupBuyItem.position)
+            .execution_options(populate_existing=True)
+        )
+    )
+    code_of = {item.id: item.code for item in items}
+    price_of = {item.id: item.price_cents for item in items}
+    rows = await session.execute(
+        select(GroupBuyOrder, Household, GroupBuyLine)
+        .join(Household, Household.id == GroupBuyOrder.household_id)
+        .join(GroupBuyLine, GroupBuyLine.order_id == GroupBuyOrder.id)
+        .where(GroupBuyOrder.groupbuy_id == groupbuy.id)
+        .order_by(GroupBuyOrder.id)
+        .execution_options(populate_existing=True)
+    )
+    lines: dict[int, OrderLine] = {}
+    units = dict.fromkeys(code_of.values(), 0)
+    waiting = dict.fromkeys(code_of.values(), 0)
+    for order, household, line in rows:
+        entry = lines.get(order.id)
+        if entry is None:
+            entry = lines[order.id] = OrderLine(
+                seq=len(lines) + 1,
+                order_id=order.id,
+                household_id=household.id,
+                room=household.label,
+                unit=household.unit,
+                floor=household.floor,
+                quantities={},
+                waitlisted={},
+                amount_cents=0,
+                paid=order.paid_at is not None,
+                pickup_code=order.pickup_code,
+                picked_up=order.picked_up_at is not None,
+            )
+        code = code_of[line.item_id]
+        if line.quantity:
+            entry.quantities[code] = line.quantity
+            entry.amount_cents += line.quantity * price_of[line.item_id]
+            units[code] += line.quantity
+        if line.waitlisted:
+            entry.waitlisted[code] = line.waitlisted
+            waiting[code] += line.waitlisted
+    totals = [
+        ItemTotal(
+            code=item.code,
+            name=item.name,
+            price_cents=item.price_cents,
+            max_per_household=item.max_per_household,
+            stock=item.stock,
+            remaining=item.remaining,
+            units=units[item.code],
+            waitlisted=waiting[item.code],
+        )
+        for item in items
+    ]
+    return Board(groupbuy, totals, list(lines.values()))
+
+
+async def order_line(session: AsyncSession, order_id: int) -> tuple[GroupBuy, OrderLine]:
+    """A 接龙 line by order id (from a button)."""
+    order = await session.get(GroupBuyOrder, order_id)
+    groupbuy = await session.get(GroupBuy, order.groupbuy_id) if order else None
+    if order is None or groupbuy is None:
+        raise GroupBuyNotFound(ref=str(order_id))
+    line = (await board_of(session, groupbuy)).line_of(order.household_id)
+    assert line is not None
+    return groupbuy, line
+
+
+async def participants(session: AsyncSession, groupbuy_id: int) -> list[Person]:
+    """Members of every household with an order."""
+    rows = await session.scalars(
+        select(Person)
+        .join(GroupBuyOrder, GroupBuyOrder.household_id == Person.household_id)
+        .where(GroupBuyOrder.groupbuy_id == groupbuy_id)
+        .order_by(Person.id)
+    )
+    return list(rows)
+
+
+async def members_of(session: AsyncSession, household_ids: Iterable[int]) -> list[Person]:
+    """The people registered in these households."""
+    ids = list(set(household_ids))
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(Person).where(Person.household_id.in_(ids)).order_by(Person.id)
+    )
+    return list(rows)
+
+
+async def household_names(session: AsyncSession, household_ids: Iterable[int]) -> dict[int, str]:
+    """Members' names per household (for the leader's private exports)."""
+    names: dict[int, list[str]] = {}
+    for person in await members_of(session, household_ids):
+        assert person.household_id is not None
+        names.setdefault(person.household_id, []).append(person.name)
+    return {household: "、".join(people) for household, people in names.items()}
+
+
+async def building_name(session: AsyncSession, groupbuy: GroupBuy) -> str:
+    """The name of the group-buy's building."""
+    building = await session.get(Building, groupbuy.building_id)
+    return building.name if building else ""
+
+
+async def _order_by_room(
+    session: AsyncSession, groupbuy: GroupBuy, room_text: str
+) -> GroupBuyOrder:
+    room = parse_room(room_text)
+    order = await session.scalar(
+        select(GroupBuyOrder)
+        .join(Household, Household.id == GroupBuyOrder.household_id)
+        .where(
+            GroupBuyOrder.groupbuy_id == groupbuy.id,
+            Household.unit == (str(room.unit) if room.unit else ""),
+            Household.room == room.number,
+        )
+    )
+    if order is None:
+        raise NoOrderForRoom(room=room.label)
+    return order
+
+
+def _audit(
+    session: AsyncSession,
+    actor: Person | None,
+    action: str,
+    groupbuy: GroupBuy,
+    now: datetime,
+    details: dict | None = None,
+) -> None:
+    record_action(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        chat_id=groupbuy.chat_id,
+        building_id=groupbuy.building_id,
+        details={"groupbuy_id": groupbuy.id, **(details or {})},
+    )
