@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters import Adapter, make_adapter
 from bot.clock import Clock, SystemClock
+from bot.context import Emitter
 from bot.delivery import Delivery, Limits
 from bot.dispatch import Dispatcher
 from bot.i18n import LANGUAGES, Texts
@@ -45,7 +46,21 @@ class Linli:
         self.sessions = session_factory(self.engine)
         self.texts = Texts(self.settings.tz)
         self.adapter = self.adapter or make_adapter(self.settings)
-        self.delivery = Delivery(self.sessions, self.adapter.client, self.delivery_limits)
+        client = self.adapter.client
+        self.delivery = Delivery(
+            self.sessions,
+            client,
+            self.delivery_limits,
+            views={prefix: view for router in ROUTERS for prefix, view in router.views.items()},
+            context_for=lambda session: Emitter(
+                session=session,
+                lang=self.settings.default_language,
+                clock=self.clock,
+                settings=self.settings,
+                texts=self.texts,
+                api=client,
+            ),
+        )
         self.dispatcher = Dispatcher(
             ROUTERS,
             sessions=self.sessions,

@@ -138,6 +138,7 @@ class Outgoing:
     alert: bool = False
     filename: str | None = None
     data: bytes | None = None
+    view: bool = False
 
     def payload(self) -> dict[str, Any]:
         """The JSON-serialisable form stored in the outbox."""
@@ -151,6 +152,8 @@ class Outgoing:
             out["alert"] = self.alert
         if self.filename is not None:
             out["filename"] = self.filename
+        if self.view:
+            out["view"] = True
         return out
 
 
@@ -251,6 +254,14 @@ class Emitter:
                 live_key=key,
             )
         )
+
+    def refresh(self, key: str, chat_id: int) -> None:
+        """Mark live message `key` stale; delivery renders its view just before sending.
+
+        Under a burst of sign-ups this renders the card once per edit actually sent, not once
+        per sign-up.
+        """
+        self.outgoing.append(Outgoing("live", chat_id=chat_id, live_key=key, view=True))
 
     def send_file(
         self,

@@ -7,18 +7,25 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.context import markup_from_dict
+from bot.context import Emitter, markup_from_dict
+from bot.routing import View
 from bot.transport import BadRequest, BotClient, Forbidden, RetryAfter, TransportError
+from models.base import reading
 from models.outbox import FAILED, PENDING, SENT, SUPERSEDED, LiveMessage, OutboxMessage
 
 log = logging.getLogger(__name__)
 
+# (row id, kind, chat id, live key, payload, file data, message id to edit)
+Prepared = tuple[int, str, int | None, str | None, dict, bytes | None, int | None]
+
+SCAN_SECONDS = 1.0  # how often delivery looks for due rows nobody told it about
 HELD_SCAN = 50  # how far past held-back card edits a chat's worker looks for other messages
 
 
@@ -69,15 +76,23 @@ class Delivery:
         sessions: async_sessionmaker[AsyncSession],
         client: BotClient,
         limits: Limits | None = None,
+        *,
+        views: Mapping[str, View] | None = None,
+        context_for: Callable[[AsyncSession], Emitter] | None = None,
     ) -> None:
         self.sessions, self.client = sessions, client
+        self.views = dict(views or {})
+        self.context_for = context_for or _no_context
         self.limits = limits or Limits()
         self._global = SlidingWindow(self.limits.per_second, 1.0)
         self._chat_windows: dict[int, SlidingWindow] = {}
-        self._paused_until: dict[int | None, float] = {}
+        self._paused_until: dict[int, float] = {}
         self._live_sent_at: dict[str, float] = {}
-        self._workers: dict[int | None, asyncio.Task[None]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
+        self._woken: set[int] = set()
+        self._scan_all = True
+        self._scanned_at = 0.0
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -86,8 +101,12 @@ class Delivery:
         """Start draining in the background."""
         self._loop_task = asyncio.create_task(self._run(), name="linli-delivery")
 
-    def wake(self) -> None:
-        """Tell delivery that new rows were committed."""
+    def wake(self, chats: Iterable[int] | None = None) -> None:
+        """Tell delivery that rows were committed (for these chats; None: look everywhere)."""
+        if chats is None:
+            self._scan_all = True
+        else:
+            self._woken.update(chats)
         self._wake.set()
 
     async def stop(self) -> None:
@@ -114,29 +133,34 @@ class Delivery:
     # -- scheduling ----------------------------------------------------------------------------
     async def _run(self) -> None:
         while not self._stopping:
+            # A committed handler names its chats, so a burst of sign-ups costs no outbox scans;
+            # the periodic full scan finds rows from elsewhere and those whose back-off ended.
+            chats, self._woken = self._woken, set()
             try:
-                for chat in await self._due():
-                    worker = self._workers.get(chat)
-                    if worker is None or worker.done():
-                        self._workers[chat] = asyncio.create_task(self._drain_chat(chat))
+                if self._scan_all or time.monotonic() - self._scanned_at > SCAN_SECONDS:
+                    self._scan_all, self._scanned_at = False, time.monotonic()
+                    chats.update(await self._due())
             except Exception:
                 log.exception("delivery scan failed; retrying")
+            for chat in chats:
+                worker = self._workers.get(chat)
+                if worker is None or worker.done():
+                    self._workers[chat] = asyncio.create_task(self._drain_chat(chat))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                # Also wake periodically: rows waiting on a back-off become due by themselves.
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                await asyncio.wait_for(self._wake.wait(), timeout=SCAN_SECONDS)
 
-    async def _due(self) -> list[int | None]:
-        """Chats with rows due now (None stands for answers to button taps, which have no chat)."""
-        async with self.sessions() as session:
+    async def _due(self) -> list[int]:
+        """Chats with rows due now."""
+        async with reading(self.sessions) as session:
             rows = await session.scalars(
                 select(OutboxMessage.chat_id)
                 .where(OutboxMessage.status == PENDING, _due_clause())
                 .distinct()
             )
-            return list(rows)
+            return [chat for chat in rows if chat is not None]
 
-    async def _drain_chat(self, chat: int | None) -> None:
+    async def _drain_chat(self, chat: int) -> None:
         while not self._stopping:
             row_id = await self._next_row(chat)
             if row_id is None:
@@ -152,19 +176,17 @@ class Delivery:
                 log.exception("delivering outbox row %s failed", row_id)
                 await asyncio.sleep(1.0)
 
-    async def _next_row(self, chat: int | None) -> int | None:
+    async def _next_row(self, chat: int) -> int | None:
         """The chat's oldest due row, skipping live edits held back by their gap.
 
         Returns None when nothing is pending, or minus the milliseconds until a held edit is due.
         """
-        async with self.sessions() as session:
+        async with reading(self.sessions) as session:
             rows = await session.execute(
                 select(OutboxMessage.id, OutboxMessage.live_key)
                 .where(
                     OutboxMessage.status == PENDING,
-                    OutboxMessage.chat_id.is_(None)
-                    if chat is None
-                    else OutboxMessage.chat_id == chat,
+                    OutboxMessage.chat_id == chat,
                     _due_clause(),
                 )
                 .order_by(OutboxMessage.id)
@@ -178,19 +200,17 @@ class Delivery:
                 soonest = hold if soonest is None else min(soonest, hold)
             return None if soonest is None else -max(1, int(soonest * 1000))
 
-    def _live_hold(self, chat: int | None, key: str | None) -> float:
+    def _live_hold(self, chat: int, key: str | None) -> float:
         """Seconds a group card edit must still wait, so edits queued meanwhile collapse into it."""
-        if key is None or chat is None or chat > 0:
+        if key is None or chat > 0:
             return 0.0
         return self._live_sent_at.get(key, -1e9) + self.limits.live_gap_seconds - time.monotonic()
 
-    async def _pace(self, chat: int | None) -> None:
+    async def _pace(self, chat: int) -> None:
         """Wait for a 429 back-off, the chat's limit and the global limit, in that order."""
         pause = self._paused_until.get(chat, 0.0) - time.monotonic()
         if pause > 0:
             await asyncio.sleep(pause)
-        if chat is None:
-            return  # answering a tap is not a message and has no rate limit
         window = self._chat_windows.get(chat)
         if window is None:
             # Group and supergroup ids are negative, private chat ids are the user's (positive).
@@ -211,18 +231,10 @@ class Delivery:
 
     # -- one row -------------------------------------------------------------------------------
     async def _deliver(self, row_id: int) -> None:
-        async with self.sessions() as session, session.begin():
-            row = await session.get(OutboxMessage, row_id)
-            if row is None or row.status != PENDING:
-                return
-            if row.kind == "live":
-                row = await _newest_live_edit(session, row)
-                live = await session.get(LiveMessage, row.live_key)
-                target = live.message_id if live else None
-            else:
-                target = None
-            kind, chat_id, payload, data = row.kind, row.chat_id, dict(row.payload), row.data
-            payload_key = row.live_key
+        prepared = await self._prepare(row_id)
+        if prepared is None:
+            return
+        row_id, kind, chat_id, live_key, payload, data, target = prepared
         try:
             message_id = await self._call(kind, chat_id, payload, data, target)
         except RetryAfter as slow_down:
@@ -235,7 +247,7 @@ class Delivery:
                 await self._finish(row_id, SENT, message_id=target)
             elif kind == "live" and bad.message_gone:
                 # Someone deleted the card: post it again rather than lose the live view.
-                await self._forget_live(payload, row_id)
+                await self._forget_live(live_key)
             else:
                 log.warning("outbox row %s rejected: %s", row_id, bad)
                 await self._finish(row_id, FAILED, error=str(bad))
@@ -244,18 +256,44 @@ class Delivery:
         else:
             await self._finish(row_id, SENT, message_id=message_id, live_target=target)
         finally:
-            if kind == "live":
-                self._live_sent_at[payload_key] = time.monotonic()
+            if live_key is not None:
+                self._live_sent_at[live_key] = time.monotonic()
+
+    async def _prepare(self, row_id: int) -> Prepared | None:
+        """Read what to send, without the write lock; a live message sends its newest content."""
+        async with reading(self.sessions) as session:
+            row = await session.get(OutboxMessage, row_id)
+            if row is None or row.status != PENDING:
+                return None
+            target = None
+            if row.kind == "live":
+                row = await session.scalar(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.live_key == row.live_key, OutboxMessage.status == PENDING)
+                    .order_by(OutboxMessage.id.desc())
+                    .limit(1)
+                )
+                assert row is not None
+                live = await session.get(LiveMessage, row.live_key)
+                target = live.message_id if live else None
+            payload = dict(row.payload)
+            if payload.get("view"):
+                payload = await self._render(session, row)
+            return row.id, row.kind, row.chat_id, row.live_key, payload, row.data, target
+
+    async def _render(self, session: AsyncSession, row: OutboxMessage) -> dict:
+        """Run the live message's view now, so the newest state is what gets shown."""
+        assert row.live_key is not None
+        view = self.views[row.live_key.split(":", 1)[0]]
+        ctx = self.context_for(session)
+        await view(ctx, row.live_key)
+        (rendered,) = ctx.outgoing
+        return rendered.payload()
 
     async def _call(
         self, kind: str, chat_id: int | None, payload: dict, data: bytes | None, target: int | None
     ) -> int | None:
         markup = markup_from_dict(payload.get("markup"))
-        if kind == "answer":
-            await self.client.answer_callback(
-                payload["callback_id"], payload.get("text"), payload.get("alert", False)
-            )
-            return None
         assert chat_id is not None
         if kind == "file":
             return await self.client.send_document(
@@ -283,6 +321,17 @@ class Delivery:
                 return
             row.status, row.message_id, row.error = status, message_id, error
             row.sent_at = _now()
+            if row.live_key is not None:
+                # Older versions of this live message are covered by the one just handled.
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.live_key == row.live_key,
+                        OutboxMessage.status == PENDING,
+                        OutboxMessage.id < row.id,
+                    )
+                    .values(status=SUPERSEDED)
+                )
             if row.kind == "live" and status == SENT and message_id and not live_target:
                 await session.merge(
                     LiveMessage(
@@ -306,36 +355,15 @@ class Delivery:
             elif backoff:
                 row.not_before = _now() + timedelta(seconds=min(2**row.attempts, 60))
 
-    async def _forget_live(self, payload: dict, row_id: int) -> None:
+    async def _forget_live(self, live_key: str | None) -> None:
         async with self.sessions() as session, session.begin():
-            row = await session.get(OutboxMessage, row_id)
-            if row is not None and row.live_key:
-                live = await session.get(LiveMessage, row.live_key)
-                if live is not None:
-                    await session.delete(live)
+            live = await session.get(LiveMessage, live_key) if live_key else None
+            if live is not None:
+                await session.delete(live)
 
 
-async def _newest_live_edit(session: AsyncSession, row: OutboxMessage) -> OutboxMessage:
-    """Only the newest pending content of a live message is worth sending; drop the rest."""
-    newest = await session.scalar(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.live_key == row.live_key,
-            OutboxMessage.status == PENDING,
-        )
-        .order_by(OutboxMessage.id.desc())
-        .limit(1)
-    )
-    await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.live_key == row.live_key,
-            OutboxMessage.status == PENDING,
-            OutboxMessage.id < newest.id,
-        )
-        .values(status=SUPERSEDED)
-    )
-    return newest
+def _no_context(_session: AsyncSession) -> Emitter:
+    raise RuntimeError("live views need Delivery(context_for=...)")
 
 
 def _now() -> datetime:

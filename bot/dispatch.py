@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.context import Ctx, Incoming
+from bot.context import Ctx, Incoming, Outgoing
 from bot.i18n import Texts, pick_language
 from bot.routing import CommandRoute, Handler, Router
 from bot.settings import Settings
-from bot.transport import ChatQueries
+from bot.transport import BotClient, TransportError
 from models import people
 from models.conversations import current_conversation
 from models.errors import DomainError
@@ -32,8 +32,8 @@ class Dispatcher:
         texts: Texts,
         settings: Settings,
         clock: Clock,
-        api: ChatQueries,
-        on_commit: Callable[[], None] = lambda: None,
+        api: BotClient,
+        on_commit: Callable[[set[int]], None] = lambda chats: None,
     ) -> None:
         self.sessions, self.texts, self.settings = sessions, texts, settings
         self.clock, self.api, self.on_commit = clock, api, on_commit
@@ -58,44 +58,64 @@ class Dispatcher:
     async def handle(self, incoming: Incoming) -> None:
         """Process one update exactly once; never raises."""
         try:
-            outcome = await self._run(incoming)
+            outgoing = await self._run(incoming)
         except Exception:
             log.exception("update %s failed", incoming.update_id)
-            outcome = await self._recover(incoming, "errors/apology", {})
-        if outcome:
-            self.on_commit()
+            outgoing = await self._recover(incoming, "errors/apology", {})
+        chats = {o.chat_id for o in outgoing if o.kind != "answer" and o.chat_id is not None}
+        if chats:
+            self.on_commit(chats)
+        for action in outgoing:
+            if action.kind == "answer":
+                await self._answer(action)
 
-    async def _run(self, incoming: Incoming) -> bool:
+    async def _run(self, incoming: Incoming) -> list[Outgoing]:
+        """Handle the update in one transaction; returns what it emitted (empty if a repeat)."""
         try:
             async with self.sessions() as session, session.begin():
                 if not await claim_update(session, incoming.update_id, self.clock.now()):
-                    return False
+                    return []
                 ctx = await self._context(session, incoming)
                 await self._route(ctx)
                 if incoming.callback_id and not any(o.kind == "answer" for o in ctx.outgoing):
                     ctx.answer()
-                enqueue(session, ctx.outgoing, self.clock.now())
-                return bool(ctx.outgoing)
+                await self._store(session, ctx.outgoing)
+                return ctx.outgoing
         except DomainError as refusal:
             # The transaction above is rolled back: a refused action leaves no trace but the answer.
             return await self._recover(incoming, refusal.template, refusal.values)
 
-    async def _recover(self, incoming: Incoming, template: str, values: dict) -> bool:
+    async def _recover(self, incoming: Incoming, template: str, values: dict) -> list[Outgoing]:
         """Record the update and answer it with an explanation, in a fresh transaction."""
         try:
             async with self.sessions() as session, session.begin():
                 if not await claim_update(session, incoming.update_id, self.clock.now()):
-                    return False
+                    return []
                 ctx = await self._context(session, incoming)
                 if incoming.callback_id:
                     ctx.answer(template, alert=True, **values)
                 elif incoming.sender is not None:
                     ctx.reply(template, **values)
-                enqueue(session, ctx.outgoing, self.clock.now())
-                return True
+                await self._store(session, ctx.outgoing)
+                return ctx.outgoing
         except Exception:
             log.exception("could not even apologise for update %s", incoming.update_id)
-            return False
+            return []
+
+    async def _store(self, session: AsyncSession, outgoing: list[Outgoing]) -> None:
+        """Messages go to the outbox, in the handler's transaction.
+
+        Answers to button taps do not: Telegram forgets a tap after a few seconds, so an answer
+        is worth sending right after the commit and worthless after a restart.
+        """
+        await enqueue(session, [o for o in outgoing if o.kind != "answer"], self.clock.now())
+
+    async def _answer(self, action: Outgoing) -> None:
+        assert action.callback_id is not None
+        try:
+            await self.api.answer_callback(action.callback_id, action.text, action.alert)
+        except TransportError as failed:
+            log.warning("could not answer tap %s: %s", action.callback_id, failed)
 
     async def _context(self, session: AsyncSession, incoming: Incoming) -> Ctx:
         person = await people.find_person(session, incoming.sender.id) if incoming.sender else None

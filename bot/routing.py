@@ -6,9 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.context import Ctx
+from bot.context import Ctx, Emitter
 
 Handler = Callable[[Ctx], Awaitable[None]]
+# Renders a live message's current content by calling `ctx.live(...)` once; run by delivery.
+View = Callable[[Emitter, str], Awaitable[None]]
 Where = Literal["group", "private", "any"]
 Audience = Literal["everyone", "leader", "admin"]
 
@@ -33,6 +35,7 @@ class Router:
     conversations: dict[str, Handler] = field(default_factory=dict)
     replies: dict[str, Handler] = field(default_factory=dict)
     deep_links: dict[str, Handler] = field(default_factory=dict)
+    views: dict[str, View] = field(default_factory=dict)
 
     def command(
         self, name: str, *, where: Where = "any", audience: Audience = "everyone"
@@ -78,5 +81,14 @@ class Router:
         def register(handler: Handler) -> Handler:
             self.deep_links[prefix] = handler
             return handler
+
+        return register
+
+    def live_view(self, key_prefix: str) -> Callable[[View], View]:
+        """Register how to render live messages keyed `key_prefix:...` at send time."""
+
+        def register(view: View) -> View:
+            self.views[key_prefix] = view
+            return view
 
         return register

@@ -33,7 +33,9 @@ from models.groupbuy import (
     extend_groupbuy,
     find_groupbuy,
     go_ahead,
+    household_line,
     household_names,
+    item_codes,
     managed_groupbuy,
     mark_arrived,
     members_of,
@@ -57,6 +59,13 @@ PAY_BUTTONS = 48  # unpaid rooms offered as buttons; /paid covers the rest
 
 
 # -- rendering shared by handlers and scheduled jobs ------------------------------------------
+
+
+@router.live_view("groupbuy")
+async def card_view(ctx: Emitter, key: str) -> None:
+    """Render group-buy card `groupbuy:<id>` as it is now (delivery calls this when sending)."""
+    groupbuy = await find_groupbuy(ctx.session, None, key.partition(":")[2], ())
+    show_card(ctx, await board_of(ctx.session, groupbuy))
 
 
 def show_card(ctx: Emitter, board: Board) -> None:
@@ -166,7 +175,7 @@ async def _organisers(ctx: Emitter, groupbuy: GroupBuy) -> list[Person]:
 async def after_close(ctx: Emitter, groupbuy: GroupBuy) -> None:
     """Refresh the card, and send the organiser the summary or the 成团 question."""
     board = await board_of(ctx.session, groupbuy)
-    show_card(ctx, board)
+    ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
     for leader in await _organisers(ctx, groupbuy):
         if groupbuy.awaiting_decision:
             lang = leader.language or ctx.lang
@@ -226,7 +235,7 @@ async def open_(ctx: Ctx) -> None:
         is_chat_admin=admin,
         now=now,
     )
-    show_card(ctx, await board_of(ctx.session, groupbuy))
+    ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
 
 
 async def _managed(ctx: Ctx, ref: str | None, statuses: Sequence[str]) -> GroupBuy:
@@ -268,7 +277,7 @@ async def reopen(ctx: Ctx) -> None:
     groupbuy = await _managed(ctx, ref, (CLOSED,))
     await reopen_groupbuy(ctx.session, groupbuy, actor=ctx.person, now=ctx.clock.now())
     ctx.reply("groupbuy/reopened", title=groupbuy.title, deadline=groupbuy.deadline)
-    show_card(ctx, await board_of(ctx.session, groupbuy))
+    ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
 
 
 @router.command("extend", audience="leader")
@@ -282,7 +291,7 @@ async def extend(ctx: Ctx) -> None:
     deadline = parse_when(when_text, now=now, tz=ctx.settings.tz)
     await extend_groupbuy(ctx.session, groupbuy, deadline=deadline, actor=ctx.person, now=now)
     ctx.reply("groupbuy/extended", title=groupbuy.title, deadline=deadline)
-    show_card(ctx, await board_of(ctx.session, groupbuy))
+    ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
 
 
 @router.command("cancelbuy", audience="leader")
@@ -301,7 +310,7 @@ async def _cancel(ctx: Ctx, groupbuy: GroupBuy, reason: str) -> None:
     )
     _to_people(ctx, people, "groupbuy/cancelled", title=groupbuy.title, reason=reason)
     ctx.reply("groupbuy/cancelled_done", title=groupbuy.title, told=len(people))
-    show_card(ctx, await board_of(ctx.session, groupbuy))
+    ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
 
 
 @router.command("paid", audience="leader")
@@ -379,11 +388,13 @@ async def arrived(ctx: Ctx) -> None:
         board=board,
     )
     reached = {person.household_id for person, _ in codes if person.started_private}
-    unreachable = [line.room for line in board.lines if line.household_id not in reached]
+    unreachable = [
+        line.room for line in board.lines if line.pickup_code and line.household_id not in reached
+    ]
     leader = await sender_person(ctx)
     # Rooms that no one can be messaged for are a private matter for the organiser.
     ctx.send(leader.tg_user_id, "groupbuy/arrived_done", board=board, unreachable=unreachable)
-    show_card(ctx, board)
+    ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
 
 
 @router.command("picked")
@@ -441,8 +452,7 @@ async def _household_in(ctx: Ctx, groupbuy: GroupBuy) -> int:
 
 async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str) -> None:
     household = await _household_in(ctx, groupbuy)
-    items = [item.code for item in (await board_of(ctx.session, groupbuy)).items]
-    request = parse_order(text, item_codes=items)
+    request = parse_order(text, item_codes=await item_codes(ctx.session, groupbuy.id))
     change = await change_order(
         ctx.session,
         groupbuy_id=groupbuy.id,
@@ -452,24 +462,21 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str) -> None:
         now=ctx.clock.now(),
     )
     await _after_change(ctx, change)
-    board = await board_of(ctx.session, groupbuy)
     # In a busy group a reply per sign-up would flood it (20 messages a minute): the card shows
     # the new line, and the confirmation goes to the private chat where we may write.
     if ctx.person is not None and ctx.person.started_private:
         ctx.send(
             ctx.person.tg_user_id,
             "groupbuy/joined",
-            board=board,
-            line=board.line_of(household),
+            groupbuy=groupbuy,
+            line=await household_line(ctx.session, groupbuy.id, household),
             waitlisted=change.waitlisted,
         )
 
 
-async def _after_change(ctx: Ctx, change: OrderChange) -> Board:
+async def _after_change(ctx: Ctx, change: OrderChange) -> None:
     await _notify_promotions(ctx, change)
-    board = await board_of(ctx.session, change.groupbuy)
-    show_card(ctx, board)
-    return board
+    ctx.refresh(change.groupbuy.live_key, change.groupbuy.chat_id)
 
 
 @router.command("join", where="group")
@@ -501,7 +508,7 @@ async def my_pickup(ctx: Ctx) -> None:
     board = await board_of(ctx.session, groupbuy)
     line = board.line_of(household)
     if line is None or not line.pickup_code:
-        ctx.reply("groupbuy/mine", board=board, line=line)
+        ctx.reply("groupbuy/mine", groupbuy=groupbuy, line=line)
         return
     ctx.send(
         person.tg_user_id, "groupbuy/pickup_code", board=board, code=line.pickup_code, line=line
@@ -555,8 +562,8 @@ async def on_step(ctx: Ctx) -> None:
         mode="add",
         now=ctx.clock.now(),
     )
-    board = await _after_change(ctx, change)
-    ctx.answer("groupbuy/tapped", line=board.line_of(household), waitlisted=change.waitlisted)
+    await _after_change(ctx, change)
+    ctx.answer("groupbuy/tapped", change=change)
 
 
 async def on_mine(ctx: Ctx) -> None:
@@ -564,8 +571,8 @@ async def on_mine(ctx: Ctx) -> None:
     _, ref = _tap(ctx, 2)
     groupbuy = await _tapped_groupbuy(ctx, ref)
     household = await _household_in(ctx, groupbuy)
-    board = await board_of(ctx.session, groupbuy)
-    ctx.answer("groupbuy/mine", alert=True, board=board, line=board.line_of(household))
+    line = await household_line(ctx.session, groupbuy.id, household)
+    ctx.answer("groupbuy/mine", alert=True, groupbuy=groupbuy, line=line)
 
 
 async def on_cancel_mine(ctx: Ctx) -> None:

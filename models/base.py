@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,6 +29,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+READ_ONLY = "linli_read_only"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -81,14 +88,44 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that reads and then writes fails with SQLITE_BUSY at once when
         # another writer got in between; taking the write lock up front makes writers queue.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Sessions opened with `reading()` only read, and WAL lets them run beside a writer.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
+_write_locks: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()
+
+
+class LinliSession(AsyncSession):
+    """An AsyncSession whose write transactions on SQLite queue on an in-process lock.
+
+    SQLite allows one writer; a second one waits in SQLite's busy handler, which sleeps and
+    retries with growing pauses. Under a burst of sign-ups that polling, not the work, made
+    the latency: an asyncio lock hands the database over in order and at once.
+    """
+
+    def begin(self) -> Any:
+        """Begin a transaction (`async with session.begin():`), serialised on SQLite."""
+        engine = self.bind
+        if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+            return super().begin()
+        lock = _write_locks.setdefault(engine, asyncio.Lock())
+        return _serialised(self, lock)
+
+
+@asynccontextmanager
+async def _serialised(session: AsyncSession, lock: asyncio.Lock) -> AsyncIterator[Any]:
+    async with lock, AsyncSession.begin(session) as transaction:
+        yield transaction
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=LinliSession, expire_on_commit=False)
 
 
 @asynccontextmanager
@@ -96,3 +133,22 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
     """One transaction: commits if the block succeeds, rolls back if it raises."""
     async with sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session that only reads: on SQLite it does not queue behind (or block) writers."""
+    async with sessions() as session:
+        await session.connection(execution_options={READ_ONLY: True})
+        yield session
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the session's database (SQLite or PostgreSQL).
+
+    One statement instead of a savepoint around an insert that may hit a unique constraint;
+    the result's rowcount says whether the row was new.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()

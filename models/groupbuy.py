@@ -26,7 +26,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -140,7 +141,8 @@ class GroupBuyOrder(Base):
 
     __table_args__ = (
         UniqueConstraint("groupbuy_id", "household_id"),
-        UniqueConstraint("groupbuy_id", "pickup_code"),
+        # Named: the naming convention would give both constraints the first column's name.
+        UniqueConstraint("groupbuy_id", "pickup_code", name="uq_groupbuy_orders_pickup_code"),
     )
 
 
@@ -268,7 +270,9 @@ class OrderChange:
 
     groupbuy: GroupBuy
     household_id: int
+    quantities: dict[str, int] = field(default_factory=dict)
     waitlisted: dict[str, int] = field(default_factory=dict)
+    amount_cents: int = 0
     promotions: list[Promotion] = field(default_factory=list)
 
 
@@ -401,20 +405,31 @@ async def change_order(
     mode: Literal["set", "add"],
     now: datetime,
 ) -> OrderChange:
-    """Set (or add to) a household's quantities; stock first-come, overflow to the waitlist."""
-    groupbuy = await _open_for_orders(session, groupbuy_id, now)
-    items = await _items_by_code(session, groupbuy_id)
+    """Set (or add to) a household's quantities; stock first-come, overflow to the waitlist.
+
+    This is the sign-up hot path (a thousand taps in seconds), so it keeps to a handful of
+    statements: the buy with its items, an upsert of the order, its lines, the stock updates.
+    """
+    groupbuy, items = await _groupbuy_for_orders(session, groupbuy_id, now)
     for code in quantities:
         if code not in items:
             raise UnknownItem(code=code, codes=" ".join(items))
-    order = await _order_for(session, groupbuy_id, household_id, now)
+    await _lock_stock(session, [items[code] for code in quantities])
+    order_id = await _touch_order(session, groupbuy_id, household_id, now)
+    lines = await _lines_of(session, order_id)
     change = OrderChange(groupbuy, household_id)
+    shrank = False
     for code, amount in quantities.items():
         item = items[code]
-        line = await _line_for(session, order.id, item.id)
+        line = lines.get(item.id)
+        if line is None:
+            line = lines[item.id] = GroupBuyLine(
+                order_id=order_id, item_id=item.id, quantity=0, waitlisted=0
+            )
+            session.add(line)
         current = line.quantity + line.waitlisted
         wanted = amount if mode == "set" else max(0, current + amount)
-        if wanted > MAX_QUANTITY:
+        if wanted < 0 or wanted > MAX_QUANTITY:
             raise BadQuantity(text=f"{code}{wanted}")
         if item.max_per_household is not None and wanted > item.max_per_household:
             raise OverLimit(code=code, limit=item.max_per_household)
@@ -426,6 +441,7 @@ async def change_order(
                     line.waitlisted_at = now
                 line.waitlisted += wanted - current - granted
         elif wanted < current:
+            shrank = True
             released = current - wanted
             from_waitlist = min(line.waitlisted, released)
             line.waitlisted -= from_waitlist
@@ -433,15 +449,22 @@ async def change_order(
             line.quantity -= from_stock
             if not line.waitlisted:
                 line.waitlisted_at = None
-            await session.flush()
             if from_stock and item.stock is not None:
+                await session.flush()
                 await _release(session, item, from_stock)
                 change.promotions += await _promote(session, item, now)
+    await session.flush()
+    if shrank or not any(line.quantity or line.waitlisted for line in lines.values()):
+        # Nothing left (or nothing ordered, as in `A0` from a newcomer): leave the 接龙.
+        await _drop_if_empty(session, order_id)
+    by_id = {item.id: item for item in items.values()}
+    for line in lines.values():
+        code = by_id[line.item_id].code
+        if line.quantity:
+            change.quantities[code] = line.quantity
+            change.amount_cents += line.quantity * by_id[line.item_id].price_cents
         if line.waitlisted:
             change.waitlisted[code] = line.waitlisted
-    order.updated_at = now
-    await session.flush()
-    await _drop_if_empty(session, order)
     return change
 
 
@@ -460,13 +483,24 @@ async def cancel_order(
     )
 
 
-async def _open_for_orders(session: AsyncSession, groupbuy_id: int, now: datetime) -> GroupBuy:
-    groupbuy = await session.get(GroupBuy, groupbuy_id)
-    if groupbuy is None:
+async def _groupbuy_for_orders(
+    session: AsyncSession, groupbuy_id: int, now: datetime
+) -> tuple[GroupBuy, dict[str, GroupBuyItem]]:
+    """The group-buy and its items in one query; refused unless it takes orders now."""
+    rows = (
+        await session.execute(
+            select(GroupBuy, GroupBuyItem)
+            .join(GroupBuyItem, GroupBuyItem.groupbuy_id == GroupBuy.id)
+            .where(GroupBuy.id == groupbuy_id)
+            .order_by(GroupBuyItem.position)
+        )
+    ).all()
+    if not rows:
         raise GroupBuyNotFound(ref=str(groupbuy_id))
+    groupbuy = rows[0][0]
     if not groupbuy.accepts_orders(now):
         raise GroupBuyFinished(title=groupbuy.title)
-    return groupbuy
+    return groupbuy, {item.code: item for _, item in rows}
 
 
 async def _items_by_code(session: AsyncSession, groupbuy_id: int) -> dict[str, GroupBuyItem]:
@@ -478,58 +512,68 @@ async def _items_by_code(session: AsyncSession, groupbuy_id: int) -> dict[str, G
     return {item.code: item for item in rows}
 
 
-async def _order_for(
+async def _lock_stock(session: AsyncSession, items: list[GroupBuyItem]) -> None:
+    """On PostgreSQL, lock the stocked items up front and in id order.
+
+    A sign-up touching A and B while another touches B and A, or a release that promotes
+    waiting households while one of them lowers its own order, would otherwise take the same
+    locks in opposite orders and deadlock. (SQLite runs one writer at a time anyway.)
+    """
+    stocked = sorted(item.id for item in items if item.stock is not None)
+    if stocked and session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            select(GroupBuyItem.id)
+            .where(GroupBuyItem.id.in_(stocked))
+            .order_by(GroupBuyItem.id)
+            .with_for_update()
+        )
+
+
+async def _touch_order(
     session: AsyncSession, groupbuy_id: int, household_id: int, now: datetime
-) -> GroupBuyOrder:
-    """The household's order, created on its first sign-up and locked for this transaction."""
-    query = (
-        select(GroupBuyOrder)
-        .where(GroupBuyOrder.groupbuy_id == groupbuy_id, GroupBuyOrder.household_id == household_id)
-        .with_for_update()
-    )
-    order = await session.scalar(query)
-    if order is not None:
-        return order
-    order = GroupBuyOrder(
+) -> int:
+    """The household's order id, created on its first sign-up (one upsert).
+
+    The upsert also locks the order row until commit, so two members of one household tapping
+    at the same moment take turns instead of both editing the same starting quantities.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(GroupBuyOrder).values(
         groupbuy_id=groupbuy_id, household_id=household_id, created_at=now, updated_at=now
     )
-    try:
-        async with session.begin_nested():
-            session.add(order)
-    except IntegrityError:
-        # Two members of one household signed up at the same moment: share the first order.
-        order = await session.scalar(query)
-        assert order is not None
-    return order
+    statement = statement.on_conflict_do_update(
+        index_elements=["groupbuy_id", "household_id"],
+        set_={"updated_at": statement.excluded.updated_at},
+    ).returning(GroupBuyOrder.id)
+    return int(await session.scalar(statement))
 
 
-async def _line_for(session: AsyncSession, order_id: int, item_id: int) -> GroupBuyLine:
-    line = await session.scalar(
-        select(GroupBuyLine).where(
-            GroupBuyLine.order_id == order_id, GroupBuyLine.item_id == item_id
-        )
-    )
-    if line is None:
-        line = GroupBuyLine(order_id=order_id, item_id=item_id, quantity=0, waitlisted=0)
-        session.add(line)
-    return line
+async def _lines_of(session: AsyncSession, order_id: int) -> dict[int, GroupBuyLine]:
+    rows = await session.scalars(select(GroupBuyLine).where(GroupBuyLine.order_id == order_id))
+    return {line.item_id: line for line in rows}
 
 
-async def _drop_if_empty(session: AsyncSession, order: GroupBuyOrder) -> None:
+async def _drop_if_empty(session: AsyncSession, order_id: int) -> None:
     """An order with nothing left leaves the 接龙 (later sign-ups move up a number)."""
     await session.execute(
-        delete(GroupBuyLine).where(
-            GroupBuyLine.order_id == order.id,
+        delete(GroupBuyLine)
+        .where(
+            GroupBuyLine.order_id == order_id,
             GroupBuyLine.quantity == 0,
             GroupBuyLine.waitlisted == 0,
         )
+        .execution_options(synchronize_session=False)
     )
     left = await session.scalar(
-        select(func.count(GroupBuyLine.id)).where(GroupBuyLine.order_id == order.id)
+        select(func.count(GroupBuyLine.id)).where(GroupBuyLine.order_id == order_id)
     )
     if not left:
-        await session.delete(order)
-        await session.flush()
+        await session.execute(
+            delete(GroupBuyOrder)
+            .where(GroupBuyOrder.id == order_id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def _reserve(session: AsyncSession, item: GroupBuyItem, wanted: int) -> int:
@@ -715,8 +759,14 @@ async def mark_arrived(
     """Goods are here: give every order a pickup code; returns (member, code) to notify."""
     if groupbuy.status != CLOSED or groupbuy.awaiting_decision:
         raise NotArrivedYet(title=groupbuy.title)
+    # Households that only wait for stock have nothing to collect, so they get no code.
+    with_goods = select(GroupBuyLine.order_id).where(GroupBuyLine.quantity > 0)
     orders = list(
-        await session.scalars(select(GroupBuyOrder).where(GroupBuyOrder.groupbuy_id == groupbuy.id))
+        await session.scalars(
+            select(GroupBuyOrder)
+            .where(GroupBuyOrder.groupbuy_id == groupbuy.id, GroupBuyOrder.id.in_(with_goods))
+            .order_by(GroupBuyOrder.id)
+        )
     )
     if groupbuy.arrived_at is None:
         groupbuy.arrived_at = now
@@ -784,7 +834,11 @@ async def open_uncollected_tasks(session: AsyncSession, now: datetime) -> None:
     rows = await session.execute(
         select(GroupBuyOrder, GroupBuy)
         .join(GroupBuy, GroupBuy.id == GroupBuyOrder.groupbuy_id)
-        .where(GroupBuy.arrived_at.is_not(None), GroupBuyOrder.picked_up_at.is_(None))
+        .where(
+            GroupBuy.arrived_at.is_not(None),
+            GroupBuyOrder.pickup_code.is_not(None),
+            GroupBuyOrder.picked_up_at.is_(None),
+        )
     )
     for order, groupbuy in rows:
         since = groupbuy.pickup_at or groupbuy.arrived_at
@@ -866,6 +920,58 @@ async def board_of(session: AsyncSession, groupbuy: GroupBuy) -> Board:
         for item in items
     ]
     return Board(groupbuy, totals, list(lines.values()))
+
+
+async def item_codes(session: AsyncSession, groupbuy_id: int) -> list[str]:
+    """The group-buy's item codes, in card order."""
+    return list(await _items_by_code(session, groupbuy_id))
+
+
+async def household_line(
+    session: AsyncSession, groupbuy_id: int, household_id: int
+) -> OrderLine | None:
+    """One household's 接龙 line, without reading everyone else's (the sign-up hot path)."""
+    order = await session.scalar(
+        select(GroupBuyOrder).where(
+            GroupBuyOrder.groupbuy_id == groupbuy_id, GroupBuyOrder.household_id == household_id
+        )
+    )
+    if order is None:
+        return None
+    seq = await session.scalar(
+        select(func.count(GroupBuyOrder.id)).where(
+            GroupBuyOrder.groupbuy_id == groupbuy_id, GroupBuyOrder.id <= order.id
+        )
+    )
+    household = await session.get(Household, household_id)
+    assert household is not None
+    line = OrderLine(
+        seq=int(seq or 0),
+        order_id=order.id,
+        household_id=household_id,
+        room=household.label,
+        unit=household.unit,
+        floor=household.floor,
+        quantities={},
+        waitlisted={},
+        amount_cents=0,
+        paid=order.paid_at is not None,
+        pickup_code=order.pickup_code,
+        picked_up=order.picked_up_at is not None,
+    )
+    rows = await session.execute(
+        select(GroupBuyLine, GroupBuyItem)
+        .join(GroupBuyItem, GroupBuyItem.id == GroupBuyLine.item_id)
+        .where(GroupBuyLine.order_id == order.id)
+        .order_by(GroupBuyItem.position)
+    )
+    for entry, item in rows:
+        if entry.quantity:
+            line.quantities[item.code] = entry.quantity
+            line.amount_cents += entry.quantity * item.price_cents
+        if entry.waitlisted:
+            line.waitlisted[item.code] = entry.waitlisted
+    return line
 
 
 async def order_line(session: AsyncSession, order_id: int) -> tuple[GroupBuy, OrderLine]:

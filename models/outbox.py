@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.context import Outgoing
-from models.base import Base
+from models.base import Base, insert_ignoring_duplicates
 
 PENDING, SENT, SUPERSEDED, FAILED = "pending", "sent", "superseded", "failed"
 
@@ -58,32 +57,36 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime]
 
 
-def enqueue(session: AsyncSession, actions: list[Outgoing], now: datetime) -> None:
-    """Add actions to the outbox inside the caller's transaction."""
-    session.add_all(
-        OutboxMessage(
-            kind=a.kind,
-            chat_id=a.chat_id,
-            live_key=a.live_key,
-            payload=a.payload(),
-            data=a.data,
-            status=PENDING,
-            attempts=0,
-            created_at=now,
-        )
-        for a in actions
+async def enqueue(session: AsyncSession, actions: list[Outgoing], now: datetime) -> None:
+    """Add actions to the outbox inside the caller's transaction (one multi-row INSERT)."""
+    if not actions:
+        return
+    await session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "kind": a.kind,
+                "chat_id": a.chat_id,
+                "live_key": a.live_key,
+                "payload": a.payload(),
+                "data": a.data,
+                "status": PENDING,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for a in actions
+        ],
     )
 
 
 async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Record an update id; False if it was already processed (or is being processed)."""
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedUpdate(update_id=update_id, processed_at=now))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    result = await session.execute(
+        insert_ignoring_duplicates(session, ProcessedUpdate).values(
+            update_id=update_id, processed_at=now
+        )
+    )
+    return bool(result.rowcount)
 
 
 async def live_message_ref(session: AsyncSession, key: str) -> LiveMessage | None:

@@ -68,7 +68,7 @@ class Ticker:
                             api=self.api,
                         )
                         await job(ctx)
-                        enqueue(session, ctx.outgoing, self.clock.now())
+                        await enqueue(session, ctx.outgoing, self.clock.now())
                 except Exception:
                     log.exception("scheduled job %s failed", job.__name__)
             # Jobs may have queued messages; delivery checks cheaply if there are none.

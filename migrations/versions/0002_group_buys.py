@@ -112,7 +112,7 @@ def upgrade() -> None:
             "groupbuy_id", "household_id", name=op.f("uq_groupbuy_orders_groupbuy_id")
         ),
         sa.UniqueConstraint(
-            "groupbuy_id", "pickup_code", name=op.f("uq_groupbuy_orders_groupbuy_id")
+            "groupbuy_id", "pickup_code", name=op.f("uq_groupbuy_orders_pickup_code")
         ),
     )
     op.create_table(

@@ -35,7 +35,7 @@ class Wire:
     async def queue(self, *actions: Outgoing) -> None:
         """Commit outbox rows as a handler would."""
         async with self.sessions() as session, session.begin():
-            enqueue(session, list(actions), datetime.now(UTC))
+            await enqueue(session, list(actions), datetime.now(UTC))
 
     async def texts(self, chat_id: int) -> list[str]:
         """What the bot has shown in a chat, edits applied."""

@@ -11,7 +11,7 @@ import pytest
 from bot.i18n import LANGUAGES, TEMPLATE_DIR, Texts
 from bot.sandbox.markup import MAX_TEXT, check_text
 from handlers import ROUTERS
-from models.groupbuy import Board, GroupBuy, ItemTotal, OrderLine
+from models.groupbuy import Board, GroupBuy, ItemTotal, OrderChange, OrderLine
 from models.people import SKILLS, Profile
 
 PROFILE = Profile(
@@ -233,16 +233,16 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"board": BOARDS[1], "waiting": []},
     ],
     "groupbuy/joined": [
-        {"board": BOARDS[0], "line": _LINES[1], "waitlisted": {"B": 1}},
-        {"board": BOARDS[0], "line": None, "waitlisted": {}},
+        {"groupbuy": BOARDS[0].groupbuy, "line": _LINES[1], "waitlisted": {"B": 1}},
+        {"groupbuy": BOARDS[0].groupbuy, "line": None, "waitlisted": {}},
     ],
     "groupbuy/mine": [
-        {"board": BOARDS[0], "line": _LINES[2]},
-        {"board": BOARDS[0], "line": None},
+        {"groupbuy": BOARDS[0].groupbuy, "line": _LINES[2]},
+        {"groupbuy": BOARDS[0].groupbuy, "line": None},
     ],
     "groupbuy/tapped": [
-        {"line": _LINES[1], "waitlisted": {"B": 1}},
-        {"line": None, "waitlisted": {}},
+        {"change": OrderChange(BOARDS[0].groupbuy, 1, {"A": 2}, {"B": 1}, 9000)},
+        {"change": OrderChange(BOARDS[0].groupbuy, 1)},
     ],
     "groupbuy/withdrawn": [{"title": "蔬菜"}],
     "errors/groupbuy_finished": [{"title": "蔬菜"}],

@@ -1,0 +1,46 @@
+"""The bot under test, in its own process: times every button tap the dispatcher handles.
+
+Started by bench/groupbuy_burst.py with LINLI_* settings in the environment; on SIGTERM it stops
+and writes the handler latencies (seconds) as JSON to the path given as its argument.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bot.app import Linli
+from bot.context import Incoming
+from bot.dispatch import Dispatcher
+from bot.settings import Settings
+
+
+async def serve(report: str) -> None:
+    """Run the bot until SIGTERM, recording handler latency per button tap."""
+    latencies: list[float] = []
+    handle = Dispatcher.handle
+
+    async def timed(self: Dispatcher, incoming: Incoming) -> None:
+        started = time.perf_counter()
+        await handle(self, incoming)
+        if incoming.callback_data:
+            latencies.append(time.perf_counter() - started)
+
+    Dispatcher.handle = timed  # type: ignore[method-assign]
+    app = Linli(Settings(), tick_seconds=3600)
+    await app.start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    print("ready", flush=True)
+    await stop.wait()
+    await app.delivery.idle(within=120)
+    await app.stop()
+    await asyncio.to_thread(Path(report).write_text, json.dumps(latencies))
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(sys.argv[1]))
