@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     func,
+    insert,
     select,
     update,
 )
@@ -54,6 +55,7 @@ from models.people import (
     BuildingLeader,
     Household,
     Person,
+    Room,
     bound_building,
     parse_room,
     require_leader,
@@ -421,12 +423,7 @@ async def change_order(
     shrank = False
     for code, amount in quantities.items():
         item = items[code]
-        line = lines.get(item.id)
-        if line is None:
-            line = lines[item.id] = GroupBuyLine(
-                order_id=order_id, item_id=item.id, quantity=0, waitlisted=0
-            )
-            session.add(line)
+        line = lines.setdefault(item.id, _Line(None, item.id, 0, 0, None))
         current = line.quantity + line.waitlisted
         wanted = amount if mode == "set" else max(0, current + amount)
         if wanted < 0 or wanted > MAX_QUANTITY:
@@ -437,9 +434,9 @@ async def change_order(
             granted = await _reserve(session, item, wanted - current)
             line.quantity += granted
             if granted < wanted - current:
-                if not line.waitlisted:
-                    line.waitlisted_at = now
+                line.waitlisted_at = line.waitlisted_at or now
                 line.waitlisted += wanted - current - granted
+            await _save_line(session, order_id, line)
         elif wanted < current:
             shrank = True
             released = current - wanted
@@ -449,22 +446,21 @@ async def change_order(
             line.quantity -= from_stock
             if not line.waitlisted:
                 line.waitlisted_at = None
+            await _save_line(session, order_id, line)
             if from_stock and item.stock is not None:
-                await session.flush()
                 await _release(session, item, from_stock)
                 change.promotions += await _promote(session, item, now)
-    await session.flush()
     if shrank or not any(line.quantity or line.waitlisted for line in lines.values()):
         # Nothing left (or nothing ordered, as in `A0` from a newcomer): leave the 接龙.
         await _drop_if_empty(session, order_id)
     by_id = {item.id: item for item in items.values()}
     for line in lines.values():
-        code = by_id[line.item_id].code
+        item = by_id[line.item_id]
         if line.quantity:
-            change.quantities[code] = line.quantity
-            change.amount_cents += line.quantity * by_id[line.item_id].price_cents
+            change.quantities[item.code] = line.quantity
+            change.amount_cents += line.quantity * item.price_cents
         if line.waitlisted:
-            change.waitlisted[code] = line.waitlisted
+            change.waitlisted[item.code] = line.waitlisted
     return change
 
 
@@ -549,9 +545,42 @@ async def _touch_order(
     return int(await session.scalar(statement))
 
 
-async def _lines_of(session: AsyncSession, order_id: int) -> dict[int, GroupBuyLine]:
-    rows = await session.scalars(select(GroupBuyLine).where(GroupBuyLine.order_id == order_id))
-    return {line.item_id: line for line in rows}
+@dataclass(slots=True)
+class _Line:
+    """One order line as plain values: the hot path writes it with Core, not the ORM."""
+
+    id: int | None
+    item_id: int
+    quantity: int
+    waitlisted: int
+    waitlisted_at: datetime | None
+
+
+async def _lines_of(session: AsyncSession, order_id: int) -> dict[int, _Line]:
+    table = GroupBuyLine.__table__
+    rows = await session.execute(
+        select(
+            table.c.id, table.c.item_id, table.c.quantity, table.c.waitlisted, table.c.waitlisted_at
+        ).where(table.c.order_id == order_id)
+    )
+    return {row.item_id: _Line(*row) for row in rows}
+
+
+async def _save_line(session: AsyncSession, order_id: int, line: _Line) -> None:
+    table = GroupBuyLine.__table__
+    values = {
+        "quantity": line.quantity,
+        "waitlisted": line.waitlisted,
+        "waitlisted_at": line.waitlisted_at,
+    }
+    if line.id is None:
+        line.id = await session.scalar(
+            insert(table)
+            .values(order_id=order_id, item_id=line.item_id, **values)
+            .returning(table.c.id)
+        )
+    else:
+        await session.execute(update(table).where(table.c.id == line.id).values(**values))
 
 
 async def _drop_if_empty(session: AsyncSession, order_id: int) -> None:
@@ -870,33 +899,52 @@ async def board_of(session: AsyncSession, groupbuy: GroupBuy) -> Board:
     )
     code_of = {item.id: item.code for item in items}
     price_of = {item.id: item.price_cents for item in items}
+    # Plain rows, not ORM objects: the card of a 1,000-household buy is rendered every few
+    # seconds during a sign-up burst, and loading 3,000 objects each time would stall the bot.
+    orders, households, order_lines = (
+        GroupBuyOrder.__table__,
+        Household.__table__,
+        GroupBuyLine.__table__,
+    )
+    order, household, line_table = orders.c, households.c, order_lines.c
     rows = await session.execute(
-        select(GroupBuyOrder, Household, GroupBuyLine)
-        .join(Household, Household.id == GroupBuyOrder.household_id)
-        .join(GroupBuyLine, GroupBuyLine.order_id == GroupBuyOrder.id)
-        .where(GroupBuyOrder.groupbuy_id == groupbuy.id)
-        .order_by(GroupBuyOrder.id)
-        .execution_options(populate_existing=True)
+        select(
+            order.id,
+            order.paid_at.is_not(None).label("paid"),
+            order.pickup_code,
+            order.picked_up_at.is_not(None).label("picked_up"),
+            household.id.label("household_id"),
+            household.unit,
+            household.room,
+            line_table.item_id,
+            line_table.quantity,
+            line_table.waitlisted,
+        )
+        .join(households, household.id == order.household_id)
+        .join(order_lines, line_table.order_id == order.id)
+        .where(order.groupbuy_id == groupbuy.id)
+        .order_by(order.id)
     )
     lines: dict[int, OrderLine] = {}
     units = dict.fromkeys(code_of.values(), 0)
     waiting = dict.fromkeys(code_of.values(), 0)
-    for order, household, line in rows:
-        entry = lines.get(order.id)
+    for line in rows:
+        entry = lines.get(line.id)
         if entry is None:
-            entry = lines[order.id] = OrderLine(
+            room = Room(int(line.unit) if line.unit else None, line.room)
+            entry = lines[line.id] = OrderLine(
                 seq=len(lines) + 1,
-                order_id=order.id,
-                household_id=household.id,
-                room=household.label,
-                unit=household.unit,
-                floor=household.floor,
+                order_id=line.id,
+                household_id=line.household_id,
+                room=room.label,
+                unit=line.unit,
+                floor=room.floor,
                 quantities={},
                 waitlisted={},
                 amount_cents=0,
-                paid=order.paid_at is not None,
-                pickup_code=order.pickup_code,
-                picked_up=order.picked_up_at is not None,
+                paid=bool(line.paid),
+                pickup_code=line.pickup_code,
+                picked_up=bool(line.picked_up),
             )
         code = code_of[line.item_id]
         if line.quantity:

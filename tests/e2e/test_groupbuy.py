@@ -136,12 +136,13 @@ async def test_fifty_neighbours_join_at_once_and_stock_is_never_oversold(bot: Bo
     """40 households (10 with two members) sign up together by tap, reply and /join.
 
     B has 30 in stock and 60 wanted: exactly 30 are confirmed, the rest wait in line; every
-    household has one order; the card's lines and totals are the stored ones.
+    household has one order; the card's lines and totals are the stored ones. A has stock too
+    (enough for all), and people list items in either order ("A1 B2", "B1 A2").
     """
     rooms = [f"{unit}-{floor}0{n}" for unit in (1, 2) for floor in range(1, 11) for n in (1, 2)]
     households = [(room, 2 if i < 10 else 1) for i, room in enumerate(rooms)]
     world = await building_with_residents(bot, households)
-    card, gid = await open_groupbuy(bot, world)
+    card, gid = await open_groupbuy(bot, world, SPEC.replace("限购 2", "限购 2 | 库存 100"))
     card_id = card["message_id"]
 
     wanted: dict[str, dict[str, int]] = {}
@@ -164,7 +165,7 @@ async def test_fifty_neighbours_join_at_once_and_stock_is_never_oversold(bot: Bo
         elif i % 3 == 1:
             wanted[room] = {"A": 2, "B": 1}
             actions.append(
-                bot.people.say(members[0].user_id, world.group, "A2 B1", reply_to=card_id)
+                bot.people.say(members[0].user_id, world.group, "B1 A2", reply_to=card_id)
             )
         else:
             wanted[room] = {"A": 1, "B": 2}
@@ -177,7 +178,7 @@ async def test_fifty_neighbours_join_at_once_and_stock_is_never_oversold(bot: Bo
 
     state = await stored(bot, gid)
     assert state.orders == 40, "one order per household, however many members signed up"
-    assert state.remaining["B"] == 0
+    assert state.remaining == {"A": 100 - state.units("A"), "B": 0}
     assert state.units("B") == 30, "all the stock is sold, and not one unit more"
     assert state.waiting("B") == 30
     for room, want in wanted.items():
@@ -191,6 +192,7 @@ async def test_fifty_neighbours_join_at_once_and_stock_is_never_oversold(bot: Bo
     text = text_of(card)
     amount = state.units("A") * PRICES["A"] + 30 * PRICES["B"]
     assert f"合计：A×{state.units('A')} B×30(+候补30) · {yuan(amount)}" in text, dump(card)
+    assert f"A. 蔬菜包 5kg ¥45.00 · 每户限 2 · 剩 {100 - state.units('A')}/100" in text
     assert "B. 鸡蛋 30枚 ¥38.50 · 剩 0/30" in text and "接龙</b>（40 户）" in text
     lines = {room: parse_items(items) for room, items in card_lines(card).items()}
     assert lines == {
@@ -215,6 +217,26 @@ def _action_index(rooms: list[str], world: Building, room: str) -> int:
             return index
         index += len(world.of_room(other))
     raise KeyError(room)
+
+
+async def test_orders_naming_items_in_either_order_at_once_all_go_through(bot: BotWorld) -> None:
+    """Two stocked items, neighbours writing "A1 B1" and "B1 A1" at the same moment.
+
+    Each sign-up takes units of both items; however the database orders those reservations,
+    nobody gets an apology instead of their order.
+    """
+    rooms = [f"{unit}-{floor}0{n}" for unit in (1, 2) for floor in range(1, 9) for n in (1, 2)]
+    world = await building_with_residents(bot, [(room, 1) for room in rooms])
+    spec = SPEC.replace("限购 2", "库存 100").replace("库存 30", "库存 100")
+    _card, gid = await open_groupbuy(bot, world, spec)
+    orders = {room: "A1 B1" if i % 2 else "B1 A1" for i, room in enumerate(rooms)}
+    await _join_all(bot, world, orders)
+
+    apologies = [m for m in await bot.people.bot_messages(world.group) if "抱歉" in text_of(m)]
+    assert not apologies, [text_of(m) for m in apologies]
+    state = await stored(bot, gid)
+    assert state.confirmed == {room: {"A": 1, "B": 1} for room in rooms}
+    assert state.remaining == {"A": 100 - len(rooms), "B": 100 - len(rooms)}
 
 
 # -- 3. the waitlist ----------------------------------------------------------------------------
