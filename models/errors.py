@@ -308,3 +308,9 @@ class NotGatekeeper(DomainError):
     """Only leaders and volunteers hand goods out."""
 
     template = "errors/groupbuy_not_gatekeeper"
+
+
+class OtherBuilding(DomainError):
+    """The household lives in another building than the group-buy's; values: `building`."""
+
+    template = "errors/groupbuy_other_building"

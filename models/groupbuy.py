@@ -44,6 +44,7 @@ from models.errors import (
     NotALeader,
     NotArrivedYet,
     NotGatekeeper,
+    OtherBuilding,
     OverLimit,
     UnknownItem,
     UnknownPickupCode,
@@ -412,10 +413,10 @@ async def change_order(
     This is the sign-up hot path (a thousand taps in seconds), so it keeps to a handful of
     statements: the buy with its items, an upsert of the order, its lines, the stock updates.
     """
-    groupbuy, items = await _groupbuy_for_orders(session, groupbuy_id, now)
+    groupbuy, items = await _groupbuy_for_orders(session, groupbuy_id, household_id, now)
     for code in quantities:
         if code not in items:
-            raise UnknownItem(code=code, codes=" ".join(items))
+            raise UnknownItem(code=code, codes=list(items))
     await _lock_stock(session, [items[code] for code in quantities])
     order_id = await _touch_order(session, groupbuy_id, household_id, now)
     lines = await _lines_of(session, order_id)
@@ -480,12 +481,13 @@ async def cancel_order(
 
 
 async def _groupbuy_for_orders(
-    session: AsyncSession, groupbuy_id: int, now: datetime
+    session: AsyncSession, groupbuy_id: int, household_id: int, now: datetime
 ) -> tuple[GroupBuy, dict[str, GroupBuyItem]]:
-    """The group-buy and its items in one query; refused unless it takes orders now."""
+    """The group-buy and its items in one query; refused unless it takes this household now."""
+    home = select(Household.building_id).where(Household.id == household_id).scalar_subquery()
     rows = (
         await session.execute(
-            select(GroupBuy, GroupBuyItem)
+            select(GroupBuy, GroupBuyItem, home)
             .join(GroupBuyItem, GroupBuyItem.groupbuy_id == GroupBuy.id)
             .where(GroupBuy.id == groupbuy_id)
             .order_by(GroupBuyItem.position)
@@ -493,10 +495,13 @@ async def _groupbuy_for_orders(
     ).all()
     if not rows:
         raise GroupBuyNotFound(ref=str(groupbuy_id))
-    groupbuy = rows[0][0]
+    groupbuy, _, home_building = rows[0]
+    if home_building != groupbuy.building_id:
+        # A group-buy is for one building's households; a guest in the group may not join it.
+        raise OtherBuilding(building=await building_name(session, groupbuy))
     if not groupbuy.accepts_orders(now):
         raise GroupBuyFinished(title=groupbuy.title)
-    return groupbuy, {item.code: item for _, item in rows}
+    return groupbuy, {item.code: item for _, item, _ in rows}
 
 
 async def _items_by_code(session: AsyncSession, groupbuy_id: int) -> dict[str, GroupBuyItem]:

@@ -255,6 +255,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "errors/groupbuy_unknown_code": [{"code": "0000"}],
     "errors/groupbuy_already_picked": [{"code": "4821", "room": "3-502"}],
     "errors/groupbuy_not_gatekeeper": [{}],
+    "errors/groupbuy_other_building": [{"building": "3号楼 <B3>"}],
 }
 
 LABEL_BUTTONS = (
