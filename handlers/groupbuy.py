@@ -33,7 +33,6 @@ from models.groupbuy import (
     extend_groupbuy,
     find_groupbuy,
     go_ahead,
-    household_line,
     household_names,
     item_codes,
     managed_groupbuy,
@@ -465,13 +464,7 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str) -> None:
     # In a busy group a reply per sign-up would flood it (20 messages a minute): the card shows
     # the new line, and the confirmation goes to the private chat where we may write.
     if ctx.person is not None and ctx.person.started_private:
-        ctx.send(
-            ctx.person.tg_user_id,
-            "groupbuy/joined",
-            groupbuy=groupbuy,
-            line=await household_line(ctx.session, groupbuy.id, household),
-            waitlisted=change.waitlisted,
-        )
+        ctx.send(ctx.person.tg_user_id, "groupbuy/joined", change=change)
 
 
 async def _after_change(ctx: Ctx, change: OrderChange) -> None:
@@ -571,7 +564,7 @@ async def on_mine(ctx: Ctx) -> None:
     _, ref = _tap(ctx, 2)
     groupbuy = await _tapped_groupbuy(ctx, ref)
     household = await _household_in(ctx, groupbuy)
-    line = await household_line(ctx.session, groupbuy.id, household)
+    line = (await board_of(ctx.session, groupbuy)).line_of(household)
     ctx.answer("groupbuy/mine", alert=True, groupbuy=groupbuy, line=line)
 
 

@@ -980,53 +980,6 @@ async def item_codes(session: AsyncSession, groupbuy_id: int) -> list[str]:
     return list(await _items_by_code(session, groupbuy_id))
 
 
-async def household_line(
-    session: AsyncSession, groupbuy_id: int, household_id: int
-) -> OrderLine | None:
-    """One household's 接龙 line, without reading everyone else's (the sign-up hot path)."""
-    order = await session.scalar(
-        select(GroupBuyOrder).where(
-            GroupBuyOrder.groupbuy_id == groupbuy_id, GroupBuyOrder.household_id == household_id
-        )
-    )
-    if order is None:
-        return None
-    seq = await session.scalar(
-        select(func.count(GroupBuyOrder.id)).where(
-            GroupBuyOrder.groupbuy_id == groupbuy_id, GroupBuyOrder.id <= order.id
-        )
-    )
-    household = await session.get(Household, household_id)
-    assert household is not None
-    line = OrderLine(
-        seq=int(seq or 0),
-        order_id=order.id,
-        household_id=household_id,
-        room=household.label,
-        unit=household.unit,
-        floor=household.floor,
-        quantities={},
-        waitlisted={},
-        amount_cents=0,
-        paid=order.paid_at is not None,
-        pickup_code=order.pickup_code,
-        picked_up=order.picked_up_at is not None,
-    )
-    rows = await session.execute(
-        select(GroupBuyLine, GroupBuyItem)
-        .join(GroupBuyItem, GroupBuyItem.id == GroupBuyLine.item_id)
-        .where(GroupBuyLine.order_id == order.id)
-        .order_by(GroupBuyItem.position)
-    )
-    for entry, item in rows:
-        if entry.quantity:
-            line.quantities[item.code] = entry.quantity
-            line.amount_cents += entry.quantity * item.price_cents
-        if entry.waitlisted:
-            line.waitlisted[item.code] = entry.waitlisted
-    return line
-
-
 async def order_line(session: AsyncSession, order_id: int) -> tuple[GroupBuy, OrderLine]:
     """A 接龙 line by order id (from a button)."""
     order = await session.get(GroupBuyOrder, order_id)

@@ -265,7 +265,7 @@ async def test_a_withdrawal_promotes_the_first_waiting_household_and_tells_it(
     await until_handled(bot, before + 1, settle=False)
     assert "候补" in (await _answer(bot, toast))["text"]
     await one_by_one(fourth, "A1 B2")
-    await bot.people.wait_for(fourth, says("库存不够，候补中：B×2"))
+    await bot.people.wait_for(fourth, says("候补 B×2", "有人退出会自动补上"))
     state = await stored(bot, gid)
     assert state.waitlisted == {"1-201": {"B": 1}, "1-202": {"B": 2}}
     assert state.remaining["B"] == 0

@@ -233,8 +233,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"board": BOARDS[1], "waiting": []},
     ],
     "groupbuy/joined": [
-        {"groupbuy": BOARDS[0].groupbuy, "line": _LINES[1], "waitlisted": {"B": 1}},
-        {"groupbuy": BOARDS[0].groupbuy, "line": None, "waitlisted": {}},
+        {"change": OrderChange(BOARDS[0].groupbuy, 1, {"A": 2}, {"B": 1}, 9000)},
+        {"change": OrderChange(BOARDS[0].groupbuy, 1)},
     ],
     "groupbuy/mine": [
         {"groupbuy": BOARDS[0].groupbuy, "line": _LINES[2]},
