@@ -472,7 +472,18 @@ function wire() {
     const input = $("composer");
     const text = input.value;
     input.value = "";
+    input.rows = 1;
     send(text);
+  });
+  // Multi-line messages matter: a leader's /groupbuy has one field per line.
+  $("composer").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer-form").requestSubmit();
+    }
+  });
+  $("composer").addEventListener("input", (event) => {
+    event.target.rows = Math.min(8, event.target.value.split("\n").length);
   });
   $("reply-cancel").addEventListener("click", () => setReplyTo(null));
   $("messages").addEventListener("click", (event) => {
