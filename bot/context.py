@@ -139,6 +139,7 @@ class Outgoing:
     filename: str | None = None
     data: bytes | None = None
     view: bool = False
+    url: str | None = None
 
     def payload(self) -> dict[str, Any]:
         """The JSON-serialisable form stored in the outbox."""
@@ -310,7 +311,14 @@ class Ctx(Emitter):
             )
         )
 
-    def answer(self, template: str | None = None, *, alert: bool = False, **values: Any) -> None:
+    def answer(
+        self,
+        template: str | None = None,
+        *,
+        alert: bool = False,
+        link: str | None = None,
+        **values: Any,
+    ) -> None:
         """Answer the button tap being handled (a small toast, or an alert box)."""
         if self.incoming.callback_id is None:
             return
@@ -324,5 +332,6 @@ class Ctx(Emitter):
                     else None
                 ),
                 alert=alert,
+                url=self.deep_link(link) if link is not None else None,
             )
         )

@@ -83,9 +83,13 @@ class Dispatcher:
                 return ctx.outgoing
         except DomainError as refusal:
             # The transaction above is rolled back: a refused action leaves no trace but the answer.
-            return await self._recover(incoming, refusal.template, refusal.values)
+            return await self._recover(
+                incoming, refusal.template, refusal.values, refusal.deep_link
+            )
 
-    async def _recover(self, incoming: Incoming, template: str, values: dict) -> list[Outgoing]:
+    async def _recover(
+        self, incoming: Incoming, template: str, values: dict, link: str | None = None
+    ) -> list[Outgoing]:
         """Record the update and answer it with an explanation, in a fresh transaction."""
         try:
             async with self.sessions() as session, session.begin():
@@ -93,7 +97,7 @@ class Dispatcher:
                     return []
                 ctx = await self._context(session, incoming)
                 if incoming.callback_id:
-                    ctx.answer(template, alert=True, **values)
+                    ctx.answer(template, alert=True, link=link, **values)
                 elif incoming.sender is not None:
                     ctx.reply(template, **values)
                 await self._store(session, ctx.outgoing)
@@ -113,7 +117,9 @@ class Dispatcher:
     async def _answer(self, action: Outgoing) -> None:
         assert action.callback_id is not None
         try:
-            await self.api.answer_callback(action.callback_id, action.text, action.alert)
+            await self.api.answer_callback(
+                action.callback_id, action.text, action.alert, action.url
+            )
         except TransportError as failed:
             log.warning("could not answer tap %s: %s", action.callback_id, failed)
 

@@ -70,8 +70,10 @@ class BotClient(ChatQueries, Protocol):
         """Replace the text (and inline keyboard) of a message the bot sent."""
         ...
 
-    async def answer_callback(self, callback_id: str, text: str | None, alert: bool) -> None:
-        """Answer a button tap."""
+    async def answer_callback(
+        self, callback_id: str, text: str | None, alert: bool, url: str | None = None
+    ) -> None:
+        """Answer a button tap; `url` may be a t.me deep link to the bot, which the app opens."""
         ...
 
     async def send_document(

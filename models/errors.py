@@ -11,6 +11,8 @@ class DomainError(Exception):
     """A rule said no. `template` names the message that explains it to the user."""
 
     template = "errors/generic"
+    # For a refused button tap: the /start payload of a private-chat link that fixes it.
+    deep_link: str | None = None
 
     def __init__(self, **values: Any) -> None:
         super().__init__(self.template, values)
@@ -42,6 +44,7 @@ class NotRegistered(DomainError):
 
     def __init__(self, payload: str = "") -> None:
         super().__init__(payload=payload)
+        self.deep_link = payload
 
 
 class InvalidRoom(DomainError):

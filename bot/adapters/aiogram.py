@@ -207,10 +207,12 @@ class AiogramClient:
                 reply_markup=keyboard,
             )
 
-    async def answer_callback(self, callback_id: str, text: str | None, alert: bool) -> None:
-        """Answer a button tap with an optional toast or alert."""
+    async def answer_callback(
+        self, callback_id: str, text: str | None, alert: bool, url: str | None = None
+    ) -> None:
+        """Answer a button tap with an optional toast or alert, or open a deep link."""
         with _translated():
-            await self._bot.answer_callback_query(callback_id, text=text, show_alert=alert)
+            await self._bot.answer_callback_query(callback_id, text=text, show_alert=alert, url=url)
 
     async def send_document(
         self, chat_id: int, filename: str, data: bytes, caption: str | None

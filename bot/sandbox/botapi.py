@@ -564,7 +564,11 @@ class BotApi:
             raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )
-        self.world.answer(query_id, params.str("text"), params.bool("show_alert"))
+        url = params.str("url")
+        if url and not url.startswith(f"https://t.me/{self.world.bot.username}?start="):
+            # Telegram only opens game URLs and links that start the bot itself.
+            raise bad_request("URL_INVALID")
+        self.world.answer(query_id, params.str("text"), params.bool("show_alert"), url)
         return True
 
     def _bot_is_admin(self, chat_id: int) -> bool:

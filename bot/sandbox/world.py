@@ -416,11 +416,13 @@ class World:
         )
         return query_id
 
-    def answer(self, query_id: str, text: str | None, show_alert: bool) -> None:
-        """The bot answered a callback query (a toast or alert for the person who tapped)."""
+    def answer(
+        self, query_id: str, text: str | None, show_alert: bool, url: str | None = None
+    ) -> None:
+        """The bot answered a callback query (a toast or alert, or a link the app opens)."""
         query = self.callbacks[query_id]
         query["answered"] = True
-        answer = {"callback_query_id": query_id, "text": text, "show_alert": show_alert}
+        answer = {"callback_query_id": query_id, "text": text, "show_alert": show_alert, "url": url}
         self.answers.append(answer)
         self._event("answer", chat_id=query["chat_id"], user_id=query["user_id"], **answer)
 

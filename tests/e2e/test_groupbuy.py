@@ -624,3 +624,16 @@ async def test_a_tap_delivered_twice_counts_once(bot: BotWorld) -> None:
     await bot.settle()
     card = await message(bot, world.group, card["message_id"])
     assert card_lines(card) == {"3-502": "B×2"} and "剩 28/30" in text_of(card), dump(card)
+
+
+async def test_an_unregistered_tap_opens_registration_and_records_nothing(bot: BotWorld) -> None:
+    """Tapping +1 before registering opens the private chat at the registration wizard."""
+    world = await building_with_residents(bot, [("3-502", 1)])
+    card, gid = await open_groupbuy(bot, world)
+    newcomer = await bot.people.add_user("新邻居")
+    await bot.people.set_member(world.group, newcomer, "member")
+
+    query = await bot.people.tap(newcomer, world.group, card["message_id"], f"gb:+:{gid}:A")
+    answer = await _answer(bot, query)
+    assert answer["url"] == f"https://t.me/linli_sandbox_bot?start=b{world.building_id}"
+    assert (await stored(bot, gid)).confirmed == {}

@@ -440,7 +440,14 @@ function handleEvent(event) {
   if (event.type === "world") {
     loadWorld().then(refreshChat);
   } else if (event.type === "answer") {
-    if (event.user_id === state.personaId && event.text) {
+    if (event.user_id === state.personaId && event.url) {
+      // As Telegram's apps do: a t.me start link opens the private chat with the bot.
+      const payload = deepLink(event.url);
+      if (payload !== null) {
+        openChat(state.personaId);
+        send(payload ? `/start ${payload}` : "/start", state.personaId);
+      }
+    } else if (event.user_id === state.personaId && event.text) {
       toast(event.text, event.show_alert ? "alert" : "");
     }
   } else if (event.chat_id === state.chatId) {
