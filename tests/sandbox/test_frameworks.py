@@ -127,7 +127,12 @@ async def test_tap_reaches_ptb_which_answers(ptb: telegram.Bot, people: People) 
 
     assert await query.answer("已报名 Signed up", show_alert=True)
     assert await people.answers(query_id) == [
-        {"callback_query_id": query_id, "text": "已报名 Signed up", "show_alert": True}
+        {
+            "callback_query_id": query_id,
+            "text": "已报名 Signed up",
+            "show_alert": True,
+            "url": None,
+        }
     ]
 
 
