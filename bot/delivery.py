@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # (row id, kind, chat id, live key, payload, file data, message id to edit)
 Prepared = tuple[int, str, int | None, str | None, dict, bytes | None, int | None]
 
+STOP_GRACE_SECONDS = 5.0
 SCAN_SECONDS = 1.0  # how often delivery looks for due rows nobody told it about
 HELD_SCAN = 50  # how far past held-back card edits a chat's worker looks for other messages
 
@@ -94,6 +95,7 @@ class Delivery:
         self._scan_all = True
         self._scanned_at = 0.0
         self._stopping = False
+        self._calling: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -113,6 +115,11 @@ class Delivery:
         """Stop after the calls in flight; pending rows stay for the next start."""
         self._stopping = True
         self._wake.set()
+        if self._calling:
+            # A call cut off mid-flight may have reached Telegram without being marked sent,
+            # and would go out again after the restart: let calls under way finish first.
+            # Workers that are only waiting for a rate limit are cancelled at once.
+            await asyncio.wait(set(self._calling), timeout=STOP_GRACE_SECONDS)
         tasks = [t for t in (self._loop_task, *self._workers.values()) if t]
         for task in tasks:
             task.cancel()
@@ -235,6 +242,24 @@ class Delivery:
         if prepared is None:
             return
         row_id, kind, chat_id, live_key, payload, data, target = prepared
+        task = asyncio.current_task()
+        assert task is not None
+        self._calling.add(task)
+        try:
+            await self._send_and_record(row_id, kind, chat_id, live_key, payload, data, target)
+        finally:
+            self._calling.discard(task)
+
+    async def _send_and_record(
+        self,
+        row_id: int,
+        kind: str,
+        chat_id: int | None,
+        live_key: str | None,
+        payload: dict,
+        data: bytes | None,
+        target: int | None,
+    ) -> None:
         try:
             message_id = await self._call(kind, chat_id, payload, data, target)
         except RetryAfter as slow_down:
