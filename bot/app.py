@@ -52,14 +52,7 @@ class Linli:
             client,
             self.delivery_limits,
             views={prefix: view for router in ROUTERS for prefix, view in router.views.items()},
-            context_for=lambda session: Emitter(
-                session=session,
-                lang=self.settings.default_language,
-                clock=self.clock,
-                settings=self.settings,
-                texts=self.texts,
-                api=client,
-            ),
+            context_for=self.emitter,
         )
         self.dispatcher = Dispatcher(
             ROUTERS,
@@ -70,19 +63,24 @@ class Linli:
             api=self.adapter.client,
             on_commit=self.delivery.wake,
         )
-        self.ticker = Ticker(
-            self.sessions,
-            clock=self.clock,
-            settings=self.settings,
-            texts=self.texts,
-            api=self.adapter.client,
-            on_commit=self.delivery.wake,
-        )
+        self.ticker = Ticker(self.sessions, context_for=self.emitter, on_commit=self.delivery.wake)
         self.delivery.start()
         await self.adapter.start(self.dispatcher.handle)
         await self._register_commands()
         self.ticker.start(self.tick_seconds)
         log.info("Linli is running as @%s", self.adapter.client.bot_username)
+
+    def emitter(self, session: AsyncSession) -> Emitter:
+        """A context for work that answers no update: scheduled jobs and live views."""
+        assert self.adapter is not None
+        return Emitter(
+            session=session,
+            lang=self.settings.default_language,
+            clock=self.clock,
+            settings=self.settings,
+            texts=self.texts,
+            api=self.adapter.client,
+        )
 
     async def stop(self) -> None:
         """Stop polling, scheduling and delivery; close the database."""

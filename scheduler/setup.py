@@ -9,11 +9,7 @@ from collections.abc import Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
 from bot.context import Emitter
-from bot.i18n import Texts
-from bot.settings import Settings
-from bot.transport import ChatQueries
 from models.outbox import enqueue
 from scheduler.jobs import JOBS, Job
 
@@ -27,15 +23,11 @@ class Ticker:
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
-        clock: Clock,
-        settings: Settings,
-        texts: Texts,
-        api: ChatQueries,
+        context_for: Callable[[AsyncSession], Emitter],
         jobs: list[Job] | None = None,
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
-        self.sessions, self.clock, self.on_commit = sessions, clock, on_commit
-        self.settings, self.texts, self.api = settings, texts, api
+        self.sessions, self.context_for, self.on_commit = sessions, context_for, on_commit
         self.jobs = JOBS if jobs is None else jobs
         self._scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
@@ -59,16 +51,9 @@ class Ticker:
             for job in self.jobs:
                 try:
                     async with self.sessions() as session, session.begin():
-                        ctx = Emitter(
-                            session=session,
-                            lang=self.settings.default_language,
-                            clock=self.clock,
-                            settings=self.settings,
-                            texts=self.texts,
-                            api=self.api,
-                        )
+                        ctx = self.context_for(session)
                         await job(ctx)
-                        await enqueue(session, ctx.outgoing, self.clock.now())
+                        await enqueue(session, ctx.outgoing, ctx.clock.now())
                 except Exception:
                     log.exception("scheduled job %s failed", job.__name__)
             # Jobs may have queued messages; delivery checks cheaply if there are none.
