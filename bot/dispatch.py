@@ -125,6 +125,13 @@ class Dispatcher:
 
     async def _context(self, session: AsyncSession, incoming: Incoming) -> Ctx:
         person = await people.find_person(session, incoming.sender.id) if incoming.sender else None
+        if incoming.chat.is_private and incoming.sender is not None and not incoming.sender.is_bot:
+            # Whoever writes to the bot privately can be written to (until a 403 says otherwise).
+            if person is None:
+                person = await people.ensure_person(
+                    session, incoming.sender.id, incoming.sender.name, self.clock.now()
+                )
+            people.note_private_start(person)
         lang = pick_language(
             person.language if person else None,
             incoming.sender.language_code if incoming.sender else None,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.routing import Router
 from handlers.groupbuy_export import export_csv, export_xlsx
-from handlers.identity import is_chat_admin, sender_person
+from handlers.identity import can_reach, is_chat_admin, sender_person
 from models.errors import StaleButton, Usage
 from models.groupbuy import (
     CANCELLED,
@@ -107,7 +107,7 @@ def _card_keyboard(ctx: Emitter, board: Board, lang: str) -> Keyboard:
 def _to_people(ctx: Emitter, people: Iterable[Person], template: str, **values: object) -> None:
     """Tell each person privately, in their language (only those who have started the bot)."""
     for person in people:
-        if person.started_private:
+        if can_reach(person):
             ctx.send(person.tg_user_id, template, lang=person.language or ctx.lang, **values)
 
 
@@ -168,7 +168,7 @@ def _send_unpaid(ctx: Emitter, board: Board, chat: int, lang: str) -> None:
 async def _organisers(ctx: Emitter, groupbuy: GroupBuy) -> list[Person]:
     """Who gets the leader's private messages: the organiser (who opened it)."""
     organiser = await ctx.session.get(Person, groupbuy.created_by) if groupbuy.created_by else None
-    return [organiser] if organiser is not None and organiser.started_private else []
+    return [organiser] if can_reach(organiser) else []
 
 
 async def after_close(ctx: Emitter, groupbuy: GroupBuy) -> None:
@@ -386,7 +386,7 @@ async def arrived(ctx: Ctx) -> None:
         lang=ctx.settings.default_language,
         board=board,
     )
-    reached = {person.household_id for person, _ in codes if person.started_private}
+    reached = {person.household_id for person, _ in codes if can_reach(person)}
     unreachable = [
         line.room for line in board.lines if line.pickup_code and line.household_id not in reached
     ]
@@ -463,7 +463,7 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str) -> None:
     await _after_change(ctx, change)
     # In a busy group a reply per sign-up would flood it (20 messages a minute): the card shows
     # the new line, and the confirmation goes to the private chat where we may write.
-    if ctx.person is not None and ctx.person.started_private:
+    if can_reach(ctx.person):
         ctx.send(ctx.person.tg_user_id, "groupbuy/joined", change=change)
 
 

@@ -17,6 +17,11 @@ async def sender_person(ctx: Ctx) -> Person:
     return ctx.person
 
 
+def can_reach(person: Person | None) -> bool:
+    """True if Linli may write to the person privately (they wrote to it; no 403 since)."""
+    return person is not None and person.started_private
+
+
 async def is_chat_admin(ctx: Ctx) -> bool:
     """Telegram decides who administers a group (getChatMember), not Linli."""
     chat, sender = ctx.incoming.chat, ctx.incoming.sender
