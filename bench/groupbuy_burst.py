@@ -31,10 +31,11 @@ from bot.delivery import Limits
 from bot.sandbox.client import People
 from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 from bot.settings import Settings
+from models.authority import bind_chat
 from models.base import create_engine, session_factory
 from models.groupbuy import GroupBuyItem, GroupBuyLine, GroupBuyOrder
 from models.migrate import upgrade_database
-from models.people import bind_chat, ensure_person, register_household
+from models.people import ensure_person, register_household
 
 GROUP_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
 

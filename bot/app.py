@@ -15,6 +15,7 @@ from bot.dispatch import Dispatcher
 from bot.i18n import LANGUAGES, Texts
 from bot.settings import Settings
 from handlers import ROUTERS
+from models.authority import sync_coordinators
 from models.base import create_engine, session_factory
 from models.migrate import upgrade_database
 from scheduler.setup import Ticker
@@ -44,6 +45,8 @@ class Linli:
         self.engine = create_engine(self.settings.database_url)
         await upgrade_database(self.engine)
         self.sessions = session_factory(self.engine)
+        async with self.sessions() as session, session.begin():
+            await sync_coordinators(session, self.settings.coordinator_ids, self.clock.now())
         self.texts = Texts(self.settings.tz)
         self.adapter = self.adapter or make_adapter(self.settings)
         client = self.adapter.client
@@ -52,6 +55,7 @@ class Linli:
             client,
             self.delivery_limits,
             views={prefix: view for router in ROUTERS for prefix, view in router.views.items()},
+            live_gaps={p: gap for router in ROUTERS for p, gap in router.live_gaps.items()},
             context_for=self.emitter,
         )
         self.dispatcher = Dispatcher(

@@ -293,6 +293,8 @@ class Ctx(Emitter):
     incoming: Incoming
     person: Person | None = None
     commands: Mapping[str, CommandRoute] = field(default_factory=dict)
+    # Group roles (getChatMember) asked before the transaction, for routes that declared it.
+    member_statuses: Mapping[int, str] | None = None
     # The live message (e.g. "groupbuy:42") that a routed reply answers.
     live_key: str | None = None
 

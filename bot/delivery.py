@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import Emitter, markup_from_dict
@@ -27,7 +27,6 @@ Prepared = tuple[int, str, int | None, str | None, dict, bytes | None, int | Non
 
 STOP_GRACE_SECONDS = 5.0
 SCAN_SECONDS = 1.0  # how often delivery looks for due rows nobody told it about
-HELD_SCAN = 50  # how far past held-back card edits a chat's worker looks for other messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +78,13 @@ class Delivery:
         limits: Limits | None = None,
         *,
         views: Mapping[str, View] | None = None,
+        live_gaps: Mapping[str, float] | None = None,
         context_for: Callable[[AsyncSession], Emitter] | None = None,
     ) -> None:
         self.sessions, self.client = sessions, client
         self.views = dict(views or {})
+        # Per live-key prefix: cards of low urgency may be edited less often than the default.
+        self.live_gaps = dict(live_gaps or {})
         self.context_for = context_for or _no_context
         self.limits = limits or Limits()
         self._global = SlidingWindow(self.limits.per_second, 1.0)
@@ -90,6 +92,7 @@ class Delivery:
         self._paused_until: dict[int, float] = {}
         self._live_sent_at: dict[str, float] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
+        self._nudges: dict[int, asyncio.Event] = {}
         self._wake = asyncio.Event()
         self._woken: set[int] = set()
         self._scan_all = True
@@ -109,6 +112,9 @@ class Delivery:
             self._scan_all = True
         else:
             self._woken.update(chats)
+            for chat in chats:
+                if (nudge := self._nudges.get(chat)) is not None:
+                    nudge.set()
         self._wake.set()
 
     async def stop(self) -> None:
@@ -168,13 +174,18 @@ class Delivery:
             return [chat for chat in rows if chat is not None]
 
     async def _drain_chat(self, chat: int) -> None:
+        nudged = self._nudges.setdefault(chat, asyncio.Event())
         while not self._stopping:
+            # Cleared before looking, so a row committed after the look still wakes the wait.
+            nudged.clear()
             row_id = await self._next_row(chat)
             if row_id is None:
                 return
             if row_id < 0:
-                # Only held-back card edits are left: wait for the first to come due.
-                await asyncio.sleep(-row_id / 1000)
+                # Only held-back card edits are left: wait for the first to come due, or for
+                # a new message to this chat, which must not wait behind them.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(nudged.wait(), timeout=-row_id / 1000)
                 continue
             await self._pace(chat)
             try:
@@ -187,31 +198,50 @@ class Delivery:
         """The chat's oldest due row, skipping live edits held back by their gap.
 
         Returns None when nothing is pending, or minus the milliseconds until a held edit is due.
+        Held edits are excluded in the query itself: a card posted after hundreds of queued
+        edits of another card must not wait behind them.
         """
+        holds = {
+            key: hold for key in self._live_sent_at if (hold := self._live_hold(chat, key)) > 0
+        }
         async with reading(self.sessions) as session:
-            rows = await session.execute(
-                select(OutboxMessage.id, OutboxMessage.live_key)
+            pending = (
+                select(OutboxMessage.id)
                 .where(
                     OutboxMessage.status == PENDING,
                     OutboxMessage.chat_id == chat,
                     _due_clause(),
                 )
                 .order_by(OutboxMessage.id)
-                .limit(HELD_SCAN)
+                .limit(1)
             )
-            soonest: float | None = None
-            for row_id, live_key in rows:
-                hold = self._live_hold(chat, live_key)
-                if hold <= 0:
+            if holds:
+                free = or_(
+                    OutboxMessage.live_key.is_(None), OutboxMessage.live_key.not_in(list(holds))
+                )
+                row_id = await session.scalar(pending.where(free))
+                if row_id is not None:
                     return row_id
-                soonest = hold if soonest is None else min(soonest, hold)
-            return None if soonest is None else -max(1, int(soonest * 1000))
+                waiting = await session.scalars(
+                    select(OutboxMessage.live_key)
+                    .where(
+                        OutboxMessage.status == PENDING,
+                        OutboxMessage.chat_id == chat,
+                        OutboxMessage.live_key.in_(list(holds)),
+                        _due_clause(),
+                    )
+                    .distinct()
+                )
+                soonest = min((holds[key] for key in waiting if key), default=None)
+                return None if soonest is None else -max(1, int(soonest * 1000))
+            return await session.scalar(pending)
 
     def _live_hold(self, chat: int, key: str | None) -> float:
         """Seconds a group card edit must still wait, so edits queued meanwhile collapse into it."""
         if key is None or chat > 0:
             return 0.0
-        return self._live_sent_at.get(key, -1e9) + self.limits.live_gap_seconds - time.monotonic()
+        gap = self.live_gaps.get(key.split(":", 1)[0], self.limits.live_gap_seconds)
+        return self._live_sent_at.get(key, -1e9) + gap - time.monotonic()
 
     async def _pace(self, chat: int) -> None:
         """Wait for a 429 back-off, the chat's limit and the global limit, in that order."""

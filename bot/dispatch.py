@@ -12,7 +12,7 @@ from bot.context import Ctx, Incoming, Outgoing
 from bot.i18n import Texts, pick_language
 from bot.routing import CommandRoute, Handler, Router
 from bot.settings import Settings
-from bot.transport import BotClient, TransportError
+from bot.transport import BadRequest, BotClient, TransportError
 from models import people
 from models.conversations import current_conversation
 from models.errors import DomainError
@@ -42,7 +42,9 @@ class Dispatcher:
         self.conversations: dict[str, Handler] = {}
         self.replies: dict[str, Handler] = {}
         self.deep_links: dict[str, Handler] = {}
+        self.member_checked_callbacks: set[str] = set()
         for router in routers:
+            self.member_checked_callbacks |= router.member_checked_callbacks
             for table, routes in (
                 (self.commands, router.commands),
                 (self.callbacks, router.callbacks),
@@ -58,7 +60,8 @@ class Dispatcher:
     async def handle(self, incoming: Incoming) -> None:
         """Process one update exactly once; never raises."""
         try:
-            outgoing = await self._run(incoming)
+            statuses = await self._member_statuses(incoming)
+            outgoing = await self._run(incoming, statuses)
         except Exception:
             log.exception("update %s failed", incoming.update_id)
             outgoing = await self._recover(incoming, "errors/apology", {})
@@ -69,13 +72,41 @@ class Dispatcher:
             if action.kind == "answer":
                 await self._answer(action)
 
-    async def _run(self, incoming: Incoming) -> list[Outgoing]:
+    async def _member_statuses(self, incoming: Incoming) -> dict[int, str] | None:
+        """Group roles a route needs, asked before any transaction (a network round trip)."""
+        chat, sender = incoming.chat, incoming.sender
+        if not chat.is_group or sender is None:
+            return None
+        if incoming.callback_data is not None:
+            if incoming.callback_data.split(":", 1)[0] not in self.member_checked_callbacks:
+                return None
+        else:
+            route = self.commands.get(incoming.command or "")
+            if route is None or not route.member_check:
+                return None
+        wanted = {sender.id}
+        if incoming.reply_to is not None and incoming.reply_to.sender_id is not None:
+            wanted.add(incoming.reply_to.sender_id)
+        arg = incoming.args.strip()
+        if arg.isdigit() and len(arg) <= 15:
+            wanted.add(int(arg))
+        statuses: dict[int, str] = {}
+        for user_id in wanted:
+            try:
+                statuses[user_id] = await self.api.member_status(chat.id, user_id)
+            except BadRequest:
+                # Telegram answers "user not found" for ids it never saw in the chat.
+                statuses[user_id] = "left"
+        return statuses
+
+    async def _run(self, incoming: Incoming, statuses: dict[int, str] | None) -> list[Outgoing]:
         """Handle the update in one transaction; returns what it emitted (empty if a repeat)."""
         try:
             async with self.sessions() as session, session.begin():
                 if not await claim_update(session, incoming.update_id, self.clock.now()):
                     return []
                 ctx = await self._context(session, incoming)
+                ctx.member_statuses = statuses
                 await self._route(ctx)
                 if incoming.callback_id and not any(o.kind == "answer" for o in ctx.outgoing):
                     ctx.answer()
@@ -132,6 +163,10 @@ class Dispatcher:
                     session, incoming.sender.id, incoming.sender.name, self.clock.now()
                 )
             people.note_private_start(person)
+            if person.language is None and incoming.sender.language_code:
+                # Messages Linli later sends them unprompted need a language too.
+                known = pick_language(None, incoming.sender.language_code, "")
+                person.language = known or None
         lang = pick_language(
             person.language if person else None,
             incoming.sender.language_code if incoming.sender else None,

@@ -12,7 +12,7 @@ Handler = Callable[[Ctx], Awaitable[None]]
 # Renders a live message's current content by calling `ctx.live(...)` once; run by delivery.
 View = Callable[[Emitter, str], Awaitable[None]]
 Where = Literal["group", "private", "any"]
-Audience = Literal["everyone", "leader", "admin"]
+Audience = Literal["everyone", "leader", "admin", "coordinator"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,9 @@ class CommandRoute:
     handler: Handler
     where: Where
     audience: Audience
+    # Asks Telegram who is an admin (getChatMember): the dispatcher does it before the write
+    # transaction opens, so a network call never holds the database's write lock.
+    member_check: bool = False
 
 
 @dataclass(slots=True)
@@ -32,27 +35,40 @@ class Router:
     name: str
     commands: dict[str, CommandRoute] = field(default_factory=dict)
     callbacks: dict[str, Handler] = field(default_factory=dict)
+    member_checked_callbacks: set[str] = field(default_factory=set)
     conversations: dict[str, Handler] = field(default_factory=dict)
     replies: dict[str, Handler] = field(default_factory=dict)
     deep_links: dict[str, Handler] = field(default_factory=dict)
     views: dict[str, View] = field(default_factory=dict)
+    live_gaps: dict[str, float] = field(default_factory=dict)
 
     def command(
-        self, name: str, *, where: Where = "any", audience: Audience = "everyone"
+        self,
+        name: str,
+        *,
+        where: Where = "any",
+        audience: Audience = "everyone",
+        member_check: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Route `/name` (used in `where`; listed in /help for `audience`)."""
+        """Route `/name` (used in `where`; listed in /help for `audience`).
+
+        `member_check`: the handler needs the group roles of the sender and of the person the
+        command names (a replied-to message or a numeric user id), asked before the transaction.
+        """
 
         def register(handler: Handler) -> Handler:
-            self.commands[name] = CommandRoute(name, handler, where, audience)
+            self.commands[name] = CommandRoute(name, handler, where, audience, member_check)
             return handler
 
         return register
 
-    def callback(self, prefix: str) -> Callable[[Handler], Handler]:
-        """Route button taps whose data starts with `prefix:`."""
+    def callback(self, prefix: str, *, member_check: bool = False) -> Callable[[Handler], Handler]:
+        """Route button taps whose data starts with `prefix:` (see `command` for member_check)."""
 
         def register(handler: Handler) -> Handler:
             self.callbacks[prefix] = handler
+            if member_check:
+                self.member_checked_callbacks.add(prefix)
             return handler
 
         return register
@@ -84,11 +100,16 @@ class Router:
 
         return register
 
-    def live_view(self, key_prefix: str) -> Callable[[View], View]:
-        """Register how to render live messages keyed `key_prefix:...` at send time."""
+    def live_view(self, key_prefix: str, *, min_gap: float | None = None) -> Callable[[View], View]:
+        """Register how to render live messages keyed `key_prefix:...` at send time.
+
+        `min_gap`: seconds between two edits of one such message in a group, if not the default.
+        """
 
         def register(view: View) -> View:
             self.views[key_prefix] = view
+            if min_gap is not None:
+                self.live_gaps[key_prefix] = min_gap
             return view
 
         return register

@@ -24,6 +24,21 @@ class Settings(BaseSettings):
     default_language: Literal["zh", "en"] = Field("zh", alias="LINLI_DEFAULT_LANGUAGE")
     emergency_number: str = Field("120", alias="LINLI_EMERGENCY_NUMBER")
     community_name: str = Field("阳光花园 Sunshine Garden", alias="LINLI_COMMUNITY_NAME")
+    # Comma-separated Telegram user ids of the people who run the whole community.
+    coordinators: str = Field("", alias="LINLI_COORDINATORS")
+
+    @field_validator("coordinators")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip() and not part.strip().isdigit():
+                raise ValueError(f"LINLI_COORDINATORS: {part.strip()!r} is not a Telegram user id")
+        return value
+
+    @property
+    def coordinator_ids(self) -> frozenset[int]:
+        """The configured coordinators' Telegram user ids."""
+        return frozenset(int(p) for p in self.coordinators.split(",") if p.strip())
 
     @field_validator("timezone")
     @classmethod

@@ -1,5 +1,5 @@
 """Capability handlers; bot/app.py composes their routers in this order."""
 
-from handlers import groupbuy, onboarding
+from handlers import buildings, groupbuy, households, onboarding
 
-ROUTERS = [onboarding.router, groupbuy.router]
+ROUTERS = [buildings.router, households.router, onboarding.router, groupbuy.router]

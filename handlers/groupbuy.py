@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.routing import Router
 from handlers.groupbuy_export import export_csv, export_xlsx
-from handlers.identity import can_reach, is_chat_admin, sender_person
+from handlers.identity import can_reach, sender_person
 from models.errors import StaleButton, Usage
 from models.groupbuy import (
     CANCELLED,
@@ -218,10 +218,9 @@ JOBS = [close_at_deadline, uncollected_to_tasks]
 async def open_(ctx: Ctx) -> None:
     """/groupbuy <title> + one line per field: open a group-buy (no text: the form to copy)."""
     building = await bound_building(ctx.session, ctx.incoming.chat.id)
-    admin = await is_chat_admin(ctx)
     actor = await sender_person(ctx)
     if not ctx.incoming.args:
-        await require_leader(ctx.session, actor, building.id, is_chat_admin=admin)
+        await require_leader(ctx.session, actor, building.id)
         ctx.reply("groupbuy/form")
         return
     now = ctx.clock.now()
@@ -231,7 +230,6 @@ async def open_(ctx: Ctx) -> None:
         spec=spec,
         chat_id=ctx.incoming.chat.id,
         actor=actor,
-        is_chat_admin=admin,
         now=now,
     )
     ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
@@ -243,9 +241,7 @@ async def _managed(ctx: Ctx, ref: str | None, statuses: Sequence[str]) -> GroupB
     chat = ctx.incoming.chat
     if chat.is_group:
         groupbuy = await find_groupbuy(ctx.session, chat.id, ref, statuses)
-        await require_organiser(
-            ctx.session, groupbuy, actor, is_chat_admin=await is_chat_admin(ctx)
-        )
+        await require_organiser(ctx.session, groupbuy, actor)
     else:
         groupbuy = await managed_groupbuy(ctx.session, actor, ref, statuses)
     return groupbuy

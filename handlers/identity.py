@@ -22,9 +22,22 @@ def can_reach(person: Person | None) -> bool:
     return person is not None and person.started_private
 
 
-async def is_chat_admin(ctx: Ctx) -> bool:
+def member_status(ctx: Ctx, user_id: int) -> str:
+    """A user's role in the group, as Telegram told the dispatcher before the transaction."""
+    if ctx.member_statuses is None:
+        # Asking here would hold the write transaction open across a network call.
+        raise RuntimeError("this route must be declared with member_check=True")
+    return ctx.member_statuses.get(user_id, "left")
+
+
+def is_chat_admin(ctx: Ctx) -> bool:
     """Telegram decides who administers a group (getChatMember), not Linli."""
     chat, sender = ctx.incoming.chat, ctx.incoming.sender
     if not chat.is_group or sender is None:
         return False
-    return await ctx.api.member_status(chat.id, sender.id) in ADMIN_STATUSES
+    return member_status(ctx, sender.id) in ADMIN_STATUSES
+
+
+def in_chat(ctx: Ctx, user_id: int) -> bool:
+    """True if the user is a current member of the group."""
+    return member_status(ctx, user_id) not in ("left", "kicked")

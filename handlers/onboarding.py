@@ -15,7 +15,7 @@ from typing import Any
 from bot.context import Button, ContactRequest, Ctx, Keyboard, RemoveKeyboard
 from bot.i18n import LANGUAGES
 from bot.routing import CommandRoute, Router
-from bot.transport import BadRequest
+from handlers.households import tell_left_behind, tell_registration
 from handlers.identity import is_chat_admin, sender_person
 from models.conversations import (
     Conversation,
@@ -23,27 +23,21 @@ from models.conversations import (
     end_conversation,
     set_conversation,
 )
-from models.errors import LeaderTargetInvalid, NotChatAdmin, StaleButton, Usage
+from models.errors import StaleButton
+from models.households import JoinStatus, household_after_leaving, register
 from models.people import (
     SKILLS,
-    Binding,
-    appoint_leader,
-    bind_chat,
     buildings_of,
     choose_language,
-    confirm_rebind,
     find_building,
     forget_person,
+    is_coordinator,
     join_volunteer_pool,
-    leaders_of_chat,
     leave_volunteer_pool,
     may_lead_here,
     note_private_start,
     profile_of,
     record_phone,
-    register_household,
-    register_in_chat,
-    remove_leader,
     require_registered,
     set_availability,
     valid_skills,
@@ -55,34 +49,6 @@ ABSENT_STATUSES = ("left", "kicked")
 
 
 # -- small readers shared by the commands -------------------------------------------------------
-
-
-async def _in_chat(ctx: Ctx, user_id: int) -> bool:
-    """True if the user is a current member of the group."""
-    try:
-        status = await ctx.api.member_status(ctx.incoming.chat.id, user_id)
-    except BadRequest:  # Telegram answers "user not found" for ids it never saw in the chat
-        return False
-    return status not in ABSENT_STATUSES
-
-
-def _target_of(ctx: Ctx, command: str) -> int:
-    """Whom /leader or /unleader is about: the replied-to person, or a numeric user id."""
-    reply = ctx.incoming.reply_to
-    if reply is not None and not ctx.incoming.args.strip():
-        if reply.from_this_bot or reply.sender_id is None:
-            raise LeaderTargetInvalid()
-        return reply.sender_id
-    arg = ctx.incoming.args.strip()
-    if not re.fullmatch(r"\d{1,15}", arg):
-        raise Usage(command=command)
-    return int(arg)
-
-
-def _replied_name(ctx: Ctx, user_id: int) -> str | None:
-    """The Telegram name of the replied-to person, if they are the target."""
-    reply = ctx.incoming.reply_to
-    return reply.sender_name if reply is not None and reply.sender_id == user_id else None
 
 
 def _button_parts(ctx: Ctx, count: int) -> list[str]:
@@ -99,47 +65,6 @@ def _int(text: str) -> int:
     return int(text)
 
 
-# -- binding a group to a building --------------------------------------------------------------
-
-
-@router.command("bind", where="group", audience="admin")
-async def bind(ctx: Ctx) -> None:
-    """/bind <building>: a chat admin binds the group to a building and becomes its leader."""
-    binding = await bind_chat(
-        ctx.session,
-        chat_id=ctx.incoming.chat.id,
-        title=ctx.incoming.chat.title,
-        building_name=ctx.incoming.args,
-        community_name=ctx.settings.community_name,
-        timezone=ctx.settings.timezone,
-        binder=await sender_person(ctx),
-        is_chat_admin=await is_chat_admin(ctx),
-        now=ctx.clock.now(),
-    )
-    _show_binding(ctx, binding, ctx.incoming.message_id or 0)
-
-
-def _show_binding(ctx: Ctx, binding: Binding, msg_id: int) -> None:
-    """Post (or edit, after a confirmation tap) the answer to the /bind message `msg_id`."""
-    key = f"bind:{ctx.incoming.chat.id}:{msg_id}"
-    values: dict[str, Any] = {
-        "building": binding.building_name,
-        "building_id": binding.building_id,
-        "previous": binding.previous_name,
-    }
-    chat_id = ctx.incoming.chat.id
-    if binding.status == "confirm":
-        markup = Keyboard.of(
-            [
-                Button(ctx.label("rebind_yes"), f"ob:rebind:{binding.building_id}:{msg_id}"),
-                Button(ctx.label("rebind_no"), f"ob:rebind:0:{msg_id}"),
-            ]
-        )
-        ctx.live(key, chat_id, "bind/confirm", markup=markup, **values)
-    else:
-        ctx.live(key, chat_id, f"bind/{binding.status}", **values)
-
-
 @router.callback("ob")
 async def on_button(ctx: Ctx) -> None:
     """Every onboarding button: `ob:<kind>:...`, handed to the matching tap handler."""
@@ -148,90 +73,6 @@ async def on_button(ctx: Ctx) -> None:
     if handler is None:
         raise StaleButton()
     await handler(ctx)
-
-
-async def on_rebind(ctx: Ctx) -> None:
-    """`ob:rebind:<building id>:<msg>` confirms moving the group; building id 0 keeps it."""
-    building, msg_id = (_int(p) for p in _button_parts(ctx, 3)[1:])
-    if building == 0:
-        if not await is_chat_admin(ctx):
-            raise NotChatAdmin()
-        ctx.live(f"bind:{ctx.incoming.chat.id}:{msg_id}", ctx.incoming.chat.id, "bind/kept")
-        return
-    binding = await confirm_rebind(
-        ctx.session,
-        chat_id=ctx.incoming.chat.id,
-        title=ctx.incoming.chat.title,
-        building_id=building,
-        binder=await sender_person(ctx),
-        is_chat_admin=await is_chat_admin(ctx),
-        now=ctx.clock.now(),
-    )
-    _show_binding(ctx, binding, msg_id)
-
-
-# -- leaders ------------------------------------------------------------------------------------
-
-
-@router.command("leader", where="group", audience="leader")
-async def leader(ctx: Ctx) -> None:
-    """/leader (as a reply, or with a user id): a chat admin or leader appoints a leader."""
-    target = _target_of(ctx, "leader")
-    change = await appoint_leader(
-        ctx.session,
-        chat_id=ctx.incoming.chat.id,
-        actor=await sender_person(ctx),
-        is_chat_admin=await is_chat_admin(ctx),
-        target_tg_id=target,
-        target_name=_replied_name(ctx, target),
-        target_in_chat=await _in_chat(ctx, target),
-        now=ctx.clock.now(),
-    )
-    ctx.reply(
-        "leader/appointed", who=change.name, building=change.building_name, changed=change.changed
-    )
-
-
-@router.command("unleader", where="group", audience="leader")
-async def unleader(ctx: Ctx) -> None:
-    """/unleader (as a reply, or with a user id): a chat admin or leader removes a leader."""
-    change = await remove_leader(
-        ctx.session,
-        chat_id=ctx.incoming.chat.id,
-        actor=await sender_person(ctx),
-        is_chat_admin=await is_chat_admin(ctx),
-        target_tg_id=_target_of(ctx, "unleader"),
-        now=ctx.clock.now(),
-    )
-    ctx.reply("leader/removed", who=change.name, building=change.building_name)
-
-
-@router.command("leaders", where="group")
-async def leaders(ctx: Ctx) -> None:
-    """/leaders lists the leaders of the group's building."""
-    building, names = await leaders_of_chat(ctx.session, ctx.incoming.chat.id)
-    ctx.reply("leader/list", building=building, names=names)
-
-
-# -- households ---------------------------------------------------------------------------------
-
-
-@router.command("register", where="group")
-async def register(ctx: Ctx) -> None:
-    """/register <room> in a bound group registers the sender's household in one line."""
-    registration = await register_in_chat(
-        ctx.session,
-        chat_id=ctx.incoming.chat.id,
-        person=await sender_person(ctx),
-        room_text=ctx.incoming.args,
-    )
-    # No household size here: "1 person in 1-102" in a group would point at someone living alone.
-    ctx.reply(
-        "register/done",
-        building=registration.building_name,
-        building_id=registration.building_id,
-        room=registration.label,
-    )
 
 
 # -- the wizard engine: one engine, several flows -----------------------------------------------
@@ -488,13 +329,18 @@ async def on_wizard_input(ctx: Ctx) -> None:
         return
     data = dict(convo.data)
     if convo.step == "room" and ctx.incoming.text:
-        registration = await register_household(
+        person = await sender_person(ctx)
+        registration = await register(
             ctx.session,
-            person=await sender_person(ctx),
+            person=person,
             building_id=data["building_id"],
             room_text=ctx.incoming.text,
+            now=ctx.clock.now(),
         )
+        # The wizard itself confirms; a pending join still asks the household's members.
+        tell_registration(ctx, person, registration, confirm=False)
         data["room"] = registration.label
+        data["pending"] = registration.status is JoinStatus.PENDING
     elif convo.step == "phone" and ctx.incoming.contact is not None:
         contact = ctx.incoming.contact
         record_phone(await sender_person(ctx), contact.phone_number, contact.user_id)
@@ -635,6 +481,9 @@ async def on_forget(ctx: Ctx) -> None:
     (choice,) = _button_parts(ctx, 2)[1:]
     if choice == "yes":
         if ctx.person is not None:
+            # The household's other members learn that someone left it, as with a move.
+            staying, label = await household_after_leaving(ctx.session, ctx.person)
+            tell_left_behind(ctx, ctx.person, staying, label)
             await forget_person(ctx.session, ctx.person.id)
         ctx.reply("forget/done")
     elif choice == "no":
@@ -647,15 +496,25 @@ async def on_forget(ctx: Ctx) -> None:
 
 
 def commands_for(
-    routes: Iterable[CommandRoute], *, in_group: bool, is_leader: bool, is_admin: bool
+    routes: Iterable[CommandRoute],
+    *,
+    in_group: bool,
+    is_leader: bool,
+    is_admin: bool,
+    is_coordinator: bool = False,
 ) -> list[str]:
     """The commands a person may use in this kind of chat, given their roles, in route order."""
     fits = ("any", "group") if in_group else ("any", "private")
-    allowed = {"everyone": True, "leader": is_leader or is_admin, "admin": is_admin}
+    allowed = {
+        "everyone": True,
+        "leader": is_leader or is_coordinator,
+        "admin": is_admin,
+        "coordinator": is_coordinator,
+    }
     return [r.name for r in routes if r.where in fits and allowed[r.audience]]
 
 
-@router.command("help")
+@router.command("help", member_check=True)
 async def help_(ctx: Ctx) -> None:
     """/help: the commands this person may use in this chat, in their language."""
     chat = ctx.incoming.chat
@@ -663,13 +522,13 @@ async def help_(ctx: Ctx) -> None:
         ctx.commands.values(),
         in_group=chat.is_group,
         is_leader=await may_lead_here(ctx.session, ctx.person, chat.id if chat.is_group else None),
-        is_admin=await is_chat_admin(ctx),
+        is_admin=is_chat_admin(ctx),
+        is_coordinator=await is_coordinator(ctx.session, ctx.person),
     )
     ctx.reply("help", commands=names, in_group=chat.is_group)
 
 
 TAPS: dict[str, Callable[[Ctx], Awaitable[None]]] = {
-    "rebind": on_rebind,
     "lang": on_lang,
     "bld": on_building,
     "vol": on_volunteer,

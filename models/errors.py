@@ -317,3 +317,45 @@ class OtherBuilding(DomainError):
     """The household lives in another building than the group-buy's; values: `building`."""
 
     template = "errors/groupbuy_other_building"
+
+
+class BindingPending(DomainError):
+    """The group asked to join a building and waits for its leaders (or a coordinator)."""
+
+    template = "errors/binding_pending"
+
+    def __init__(self, building: str) -> None:
+        super().__init__(building=building)
+
+
+class NotCoordinator(DomainError):
+    """Only a coordinator of the community may do that."""
+
+    template = "errors/not_coordinator"
+
+
+class RequestDecided(DomainError):
+    """Someone already approved or rejected this request (or it was withdrawn)."""
+
+    template = "errors/request_decided"
+
+
+class MoveNeedsLeader(DomainError):
+    """Moving a bound group to another building takes a leader of its current building."""
+
+    template = "errors/move_needs_leader"
+
+    def __init__(self, building: str) -> None:
+        super().__init__(building=building)
+
+
+class RegistrationPending(DomainError):
+    """The person asked to join a household whose members have not approved yet."""
+
+    template = "errors/registration_pending"
+
+
+class NotHouseholdMember(DomainError):
+    """Only the household's members (or the building's leaders) may decide who joins it."""
+
+    template = "errors/not_household_member"

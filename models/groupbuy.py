@@ -288,12 +288,11 @@ async def open_groupbuy(
     spec: GroupBuySpec,
     chat_id: int,
     actor: Person | None,
-    is_chat_admin: bool,
     now: datetime,
 ) -> GroupBuy:
     """A leader opens a group-buy in a bound group."""
     building = await bound_building(session, chat_id)
-    await require_leader(session, actor, building.id, is_chat_admin=is_chat_admin)
+    await require_leader(session, actor, building.id)
     require_future(spec.deadline, now, text=spec.deadline.isoformat())
     groupbuy = GroupBuy(
         building_id=building.id,
@@ -378,10 +377,10 @@ async def managed_groupbuy(
 
 
 async def require_organiser(
-    session: AsyncSession, groupbuy: GroupBuy, actor: Person | None, *, is_chat_admin: bool = False
+    session: AsyncSession, groupbuy: GroupBuy, actor: Person | None
 ) -> None:
-    """Only a leader of the group-buy's building (or the group's admin) may manage it."""
-    await require_leader(session, actor, groupbuy.building_id, is_chat_admin=is_chat_admin)
+    """Only a leader of the group-buy's building (or a coordinator) may manage it."""
+    await require_leader(session, actor, groupbuy.building_id)
 
 
 async def require_gatekeeper(

@@ -6,7 +6,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -23,20 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.i18n import LANGUAGES
-from models.audit import record_action
-from models.base import Base
+from models.base import Base, insert_ignoring_duplicates
 from models.conversations import Conversation
 from models.errors import (
+    BindingPending,
     ChatNotBound,
     ForeignContact,
     InvalidRoom,
-    LeaderTargetInvalid,
     NoSkillsChosen,
     NotALeader,
-    NotALeaderTarget,
     NotAVolunteer,
-    NotChatAdmin,
     NotRegistered,
+    RegistrationPending,
     StaleButton,
     Usage,
 )
@@ -56,6 +53,7 @@ SKILLS = (
     "other",
 )
 MAX_BUILDING_NAME = 40
+REQUEST_PENDING, REQUEST_APPROVED, REQUEST_REJECTED = "pending", "approved", "rejected"
 
 IntPK = BigInteger().with_variant(Integer, "sqlite")
 
@@ -79,6 +77,8 @@ class Building(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(MAX_BUILDING_NAME))
     created_at: Mapped[datetime]
+    # A name a coordinator has not yet approved stays out of everyone's building list.
+    approved: Mapped[bool] = mapped_column(default=True)
 
     __table_args__ = (UniqueConstraint("community_id", "name"),)
 
@@ -107,6 +107,9 @@ class Household(Base):
     # "" rather than NULL: NULLs never collide in a unique constraint, so "502" could repeat.
     unit: Mapped[str] = mapped_column(String(4), default="")
     room: Mapped[str] = mapped_column(String(6))
+    # When its first member registered (None for rows seeded directly): the group's daily
+    # "new registrations" card lists households founded today.
+    founded_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("building_id", "unit", "room"),)
 
@@ -131,7 +134,12 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(128), default="")
     language: Mapped[str | None] = mapped_column(String(5))
     phone: Mapped[str | None] = mapped_column(String(24))
+    # Only approved membership: everything a household sees (orders, codes) follows this id.
     household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="SET NULL"), index=True
+    )
+    # A room asked for but not yet approved by its members (or the building's leaders).
+    pending_household_id: Mapped[int | None] = mapped_column(
         ForeignKey("households.id", ondelete="SET NULL"), index=True
     )
     is_volunteer: Mapped[bool] = mapped_column(default=False)
@@ -159,6 +167,36 @@ class BuildingLeader(Base):
     appointed_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
 
     __table_args__ = (UniqueConstraint("building_id", "person_id"),)
+
+
+class Coordinator(Base):
+    """Someone who runs the whole community: configured (LINLI_COORDINATORS) or appointed."""
+
+    __tablename__ = "coordinators"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # Configured ones follow the setting: removed from it, they stop being coordinators.
+    configured: Mapped[bool] = mapped_column(default=False)
+    appointed_at: Mapped[datetime]
+    appointed_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+
+
+class BindRequest(Base):
+    """A group asking to join a building that has leaders (or a new building to be approved)."""
+
+    __tablename__ = "bind_requests"
+
+    id: Mapped[int] = mapped_column(IntPK, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chat_title: Mapped[str] = mapped_column(String(128), default="")
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"))
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
 
 
 # -- rooms -------------------------------------------------------------------------------------
@@ -268,7 +306,7 @@ async def ensure_building(
 
 
 async def building_of_chat(session: AsyncSession, chat_id: int) -> Building | None:
-    """The building a group is bound to, if any."""
+    """The building a group is bound to, if any (a binding waiting for approval is none)."""
     return await session.scalar(
         select(Building)
         .join(GroupChat, GroupChat.building_id == Building.id)
@@ -277,24 +315,34 @@ async def building_of_chat(session: AsyncSession, chat_id: int) -> Building | No
 
 
 async def bound_building(session: AsyncSession, chat_id: int) -> Building:
-    """The building a group is bound to; raise ChatNotBound if none."""
+    """The building a group is bound to; raise BindingPending or ChatNotBound if none."""
     building = await building_of_chat(session, chat_id)
-    if building is None:
-        raise ChatNotBound()
-    return building
+    if building is not None:
+        return building
+    waiting = await session.scalar(
+        select(Building.name)
+        .join(BindRequest, BindRequest.building_id == Building.id)
+        .where(BindRequest.chat_id == chat_id, BindRequest.status == REQUEST_PENDING)
+        .order_by(BindRequest.id.desc())
+        .limit(1)
+    )
+    if waiting is not None:
+        raise BindingPending(building=waiting)
+    raise ChatNotBound()
 
 
 async def find_building(session: AsyncSession, building_id: int) -> Building | None:
-    """A building by id (from a deep link or a button)."""
-    return await session.get(Building, building_id)
+    """An approved building by id (from a deep link or a button)."""
+    building = await session.get(Building, building_id)
+    return building if building is not None and building.approved else None
 
 
 async def buildings_of(session: AsyncSession, community_name: str) -> list[Building]:
-    """The community's buildings, by name (for the /start building buttons)."""
+    """The community's approved buildings, by name (for the /start building buttons)."""
     rows = await session.scalars(
         select(Building)
         .join(Community, Community.id == Building.community_id)
-        .where(Community.name == community_name)
+        .where(Community.name == community_name, Building.approved.is_(True))
         .order_by(Building.name, Building.id)
     )
     return list(rows)
@@ -310,20 +358,29 @@ async def is_leader(session: AsyncSession, person_id: int, building_id: int) -> 
     return found is not None
 
 
-async def require_leader(
-    session: AsyncSession, person: Person | None, building_id: int, *, is_chat_admin: bool = False
-) -> None:
-    """Raise NotALeader unless the person leads the building (a chat admin of its group may too)."""
-    if is_chat_admin:
-        return
-    if person is None or not await is_leader(session, person.id, building_id):
+async def is_coordinator(session: AsyncSession, person: Person | None) -> bool:
+    """True if the person runs the whole community."""
+    if person is None or person.id is None:
+        return False
+    return await session.get(Coordinator, person.id) is not None
+
+
+async def require_leader(session: AsyncSession, person: Person | None, building_id: int) -> None:
+    """Raise NotALeader unless the person leads the building or is a coordinator."""
+    if person is None or person.id is None:
+        raise NotALeader()
+    if not await is_leader(session, person.id, building_id) and not await is_coordinator(
+        session, person
+    ):
         raise NotALeader()
 
 
 async def may_lead_here(session: AsyncSession, person: Person | None, chat_id: int | None) -> bool:
     """True if the person leads the group's building (or, in private, any building)."""
-    if person is None:
+    if person is None or person.id is None:
         return False
+    if await is_coordinator(session, person):
+        return True
     if chat_id is None:
         return bool(await led_buildings(session, person.id))
     building = await building_of_chat(session, chat_id)
@@ -341,222 +398,40 @@ async def led_buildings(session: AsyncSession, person_id: int) -> list[str]:
     return list(rows)
 
 
-# -- binding a group ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    """What /bind did: bound, already bound there, or waiting for a rebind confirmation."""
-
-    status: Literal["bound", "unchanged", "confirm"]
-    building_id: int
-    building_name: str
-    previous_name: str | None = None
-
-
-def clean_building_name(text: str) -> str:
-    """A building name as stored: single spaces, full-width letters folded; raise Usage if empty."""
-    name = " ".join(unicodedata.normalize("NFKC", text or "").split())
-    if not name or len(name) > MAX_BUILDING_NAME:
-        raise Usage(command="bind")
-    return name
-
-
-async def bind_chat(
-    session: AsyncSession,
-    *,
-    chat_id: int,
-    title: str | None,
-    building_name: str,
-    community_name: str,
-    timezone: str,
-    binder: Person,
-    is_chat_admin: bool,
-    now: datetime,
-) -> Binding:
-    """Bind a group to a building (created if new); moving it elsewhere needs `confirm_rebind`."""
-    if not is_chat_admin:
-        raise NotChatAdmin()
-    name = clean_building_name(building_name)
-    community = await ensure_community(session, community_name, timezone)
-    # Created even when a rebind still waits for confirmation: the button carries its id.
-    building = await ensure_building(session, community.id, name, now)
-    chat = await session.get(GroupChat, chat_id)
-    if chat is not None and chat.building_id != building.id:
-        previous = await session.get(Building, chat.building_id)
-        return Binding("confirm", building.id, building.name, previous.name if previous else None)
-    return await _bind(session, chat_id, title, building, binder, now)
-
-
-async def confirm_rebind(
-    session: AsyncSession,
-    *,
-    chat_id: int,
-    title: str | None,
-    building_id: int,
-    binder: Person,
-    is_chat_admin: bool,
-    now: datetime,
-) -> Binding:
-    """Move a bound group to another building after the admin confirmed it."""
-    if not is_chat_admin:
-        raise NotChatAdmin()
-    building = await session.get(Building, building_id)
-    if building is None:
-        raise StaleButton()
-    return await _bind(session, chat_id, title, building, binder, now)
-
-
-async def _bind(
-    session: AsyncSession,
-    chat_id: int,
-    title: str | None,
-    building: Building,
-    binder: Person,
-    now: datetime,
-) -> Binding:
-    chat = await session.get(GroupChat, chat_id)
-    previous_id = chat.building_id if chat is not None else None
-    if chat is None:
-        chat = GroupChat(chat_id=chat_id, building_id=building.id, bound_at=now, bound_by=binder.id)
-        session.add(chat)
-    chat.title = (title or "")[:128]
-    if previous_id == building.id:
-        if await add_leader(session, building.id, binder, appointed_by=binder, now=now):
-            # Another admin re-bound the same building: they become a leader, which is logged.
-            record_action(
-                session,
-                actor=binder,
-                action="appoint_leader",
-                now=now,
-                chat_id=chat_id,
-                building_id=building.id,
-                details={"person_id": binder.id},
-            )
-        return Binding("unchanged", building.id, building.name)
-    chat.building_id, chat.bound_at, chat.bound_by = building.id, now, binder.id
-    await add_leader(session, building.id, binder, appointed_by=binder, now=now)
-    record_action(
-        session,
-        actor=binder,
-        action="rebind_chat" if previous_id else "bind_chat",
-        now=now,
-        chat_id=chat_id,
-        building_id=building.id,
-        details={"previous_building_id": previous_id} if previous_id else {},
+async def leaders_of(session: AsyncSession, building_id: int) -> list[Person]:
+    """The building's leaders, longest-serving first."""
+    rows = await session.scalars(
+        select(Person)
+        .join(BuildingLeader, BuildingLeader.person_id == Person.id)
+        .where(BuildingLeader.building_id == building_id)
+        .order_by(BuildingLeader.appointed_at, BuildingLeader.id)
     )
-    previous = await session.get(Building, previous_id) if previous_id else None
-    return Binding("bound", building.id, building.name, previous.name if previous else None)
+    return list(rows)
+
+
+async def coordinators(session: AsyncSession) -> list[Person]:
+    """Everyone who runs the community."""
+    rows = await session.scalars(
+        select(Person)
+        .join(Coordinator, Coordinator.person_id == Person.id)
+        .order_by(Coordinator.appointed_at, Person.id)
+    )
+    return list(rows)
 
 
 async def add_leader(
     session: AsyncSession, building_id: int, person: Person, *, appointed_by: Person, now: datetime
 ) -> bool:
     """Add a leader row without checking authority (callers do); False if already a leader."""
-    if await is_leader(session, person.id, building_id):
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(
-                BuildingLeader(
-                    building_id=building_id,
-                    person_id=person.id,
-                    appointed_at=now,
-                    appointed_by=appointed_by.id,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
-
-
-# -- leaders -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LeaderChange:
-    """The outcome of /leader or /unleader."""
-
-    name: str
-    building_name: str
-    changed: bool
-
-
-async def appoint_leader(
-    session: AsyncSession,
-    *,
-    chat_id: int,
-    actor: Person,
-    is_chat_admin: bool,
-    target_tg_id: int,
-    target_name: str | None,
-    target_in_chat: bool,
-    now: datetime,
-) -> LeaderChange:
-    """A chat admin or leader makes a group member a leader of the group's building."""
-    building = await bound_building(session, chat_id)
-    await require_leader(session, actor, building.id, is_chat_admin=is_chat_admin)
-    if not target_in_chat:
-        raise LeaderTargetInvalid()
-    target = await ensure_person(session, target_tg_id, target_name, now)
-    changed = await add_leader(session, building.id, target, appointed_by=actor, now=now)
-    if changed:
-        record_action(
-            session,
-            actor=actor,
-            action="appoint_leader",
-            now=now,
-            chat_id=chat_id,
-            building_id=building.id,
-            details={"person_id": target.id},
-        )
-    return LeaderChange(target.name, building.name, changed)
-
-
-async def remove_leader(
-    session: AsyncSession,
-    *,
-    chat_id: int,
-    actor: Person,
-    is_chat_admin: bool,
-    target_tg_id: int,
-    now: datetime,
-) -> LeaderChange:
-    """A chat admin or leader removes a leader of the group's building."""
-    building = await bound_building(session, chat_id)
-    await require_leader(session, actor, building.id, is_chat_admin=is_chat_admin)
-    target = await find_person(session, target_tg_id)
-    if target is None:
-        raise NotALeaderTarget()
     result = await session.execute(
-        delete(BuildingLeader).where(
-            BuildingLeader.building_id == building.id, BuildingLeader.person_id == target.id
+        insert_ignoring_duplicates(session, BuildingLeader).values(
+            building_id=building_id,
+            person_id=person.id,
+            appointed_at=now,
+            appointed_by=appointed_by.id,
         )
     )
-    if not result.rowcount:
-        raise NotALeaderTarget()
-    record_action(
-        session,
-        actor=actor,
-        action="remove_leader",
-        now=now,
-        chat_id=chat_id,
-        building_id=building.id,
-        details={"person_id": target.id},
-    )
-    return LeaderChange(target.name, building.name, True)
-
-
-async def leaders_of_chat(session: AsyncSession, chat_id: int) -> tuple[str, list[str]]:
-    """The building of a group and its leaders' names."""
-    building = await bound_building(session, chat_id)
-    rows = await session.scalars(
-        select(Person)
-        .join(BuildingLeader, BuildingLeader.person_id == Person.id)
-        .where(BuildingLeader.building_id == building.id)
-        .order_by(BuildingLeader.appointed_at, BuildingLeader.id)
-    )
-    return building.name, [p.name for p in rows]
+    return bool(result.rowcount)
 
 
 # -- households --------------------------------------------------------------------------------
@@ -573,9 +448,14 @@ class Registration:
 
 
 async def register_household(
-    session: AsyncSession, *, person: Person, building_id: int, room_text: str
+    session: AsyncSession,
+    *,
+    person: Person,
+    building_id: int,
+    room_text: str,
+    now: datetime | None = None,
 ) -> Registration:
-    """Put the person in the household at `room_text` of the building; members may share one."""
+    """Put the person in the household at `room_text`, unchecked (seeding; approved joins)."""
     room = parse_room(room_text)
     building = await session.get(Building, building_id)
     if building is None:
@@ -586,31 +466,19 @@ async def register_household(
     )
     household = await session.scalar(query)
     if household is None:
-        household = Household(building_id=building_id, unit=unit, room=room.number)
+        household = Household(building_id=building_id, unit=unit, room=room.number, founded_at=now)
         try:
             async with session.begin_nested():
                 session.add(household)
         except IntegrityError:
             household = await session.scalar(query)
             assert household is not None
-    person.household_id = household.id
+    person.household_id, person.pending_household_id = household.id, None
     await session.flush()
     members = await session.scalar(
         select(func.count(Person.id)).where(Person.household_id == household.id)
     )
     return Registration(building.id, building.name, household.label, int(members or 0))
-
-
-async def register_in_chat(
-    session: AsyncSession, *, chat_id: int, person: Person, room_text: str
-) -> Registration:
-    """/register in a bound group: the household is in the group's building."""
-    if not room_text.strip():
-        raise Usage(command="register")
-    building = await bound_building(session, chat_id)
-    return await register_household(
-        session, person=person, building_id=building.id, room_text=room_text
-    )
 
 
 # -- a person's own settings -------------------------------------------------------------------
@@ -662,6 +530,8 @@ def leave_volunteer_pool(person: Person | None) -> None:
 
 def require_registered(person: Person | None, building_id: int | None = None) -> Person:
     """Raise NotRegistered (with a deep link to the building, if known) unless in a household."""
+    if person is not None and person.household_id is None and person.pending_household_id:
+        raise RegistrationPending()
     if person is None or person.household_id is None:
         raise NotRegistered(payload=f"b{building_id}" if building_id else "")
     return person

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+import handlers.households
 import handlers.onboarding
 from bot.context import Chat, Incoming, Sender
 from models.people import Household, building_of_chat, find_person
@@ -49,21 +50,21 @@ async def test_a_crashing_handler_leaves_no_trace_and_the_bot_carries_on(
     bot: BotWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _admin, resident, group = await bound_group(bot)
-    original = handlers.onboarding.register_in_chat
+    original = handlers.households.register_in_chat
 
     async def register_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
         await original(*args, **kwargs)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(handlers.onboarding, "register_in_chat", register_then_fail)
+    monkeypatch.setattr(handlers.households, "register_in_chat", register_then_fail)
     await bot.people.say(resident, group, "/register 3-502")
     await bot.people.wait_for(group, says("抱歉"))
     async with bot.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Household)) == 0
 
-    monkeypatch.setattr(handlers.onboarding, "register_in_chat", original)
+    monkeypatch.setattr(handlers.households, "register_in_chat", original)
     await bot.people.say(resident, group, "/register 3-502")
-    await bot.people.wait_for(group, says("已登记", "3-502"))
+    await bot.people.wait_for(group, says("今日新登记 1 户", "3-502"))
     async with bot.sessions() as session:
         person = await find_person(session, resident)
         assert person is not None and person.household_id is not None

@@ -50,7 +50,7 @@ async def test_admin_binds_and_resident_registers(bot: BotWorld) -> None:
     """The admin binds the group and becomes its leader; a resident registers in one line."""
     _admin, resident, group = await _bound_group(bot)
     await bot.people.say(resident, group, "/register 3-502")
-    await bot.people.wait_for(group, says("已登记", "3号楼", "3-502"))
+    await bot.people.wait_for(group, says("3号楼 今日新登记 1 户：3-502"))
     async with bot.sessions() as session:
         chat = await session.get(GroupChat, group)
         person = await find_person(session, resident)
@@ -91,7 +91,7 @@ async def test_rebinding_asks_for_confirmation(bot: BotWorld) -> None:
     await bot.people.say(admin, group, "/bind 2号楼")
     card = await bot.people.wait_for(group, says("确定要改成"))
     button = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    assert button.startswith("ob:rebind:")
+    assert button.startswith("bd:")
     await bot.people.tap(resident, group, card["message_id"], button)  # not an admin: refused
     await bot.people.tap(admin, group, card["message_id"], button)
     await bot.people.wait_for(group, says("本群已绑定到", "2号楼", "原来是 1号楼"))
@@ -182,9 +182,9 @@ async def test_leader_appointed_by_reply(bot: BotWorld) -> None:
     helper = await people.add_user("王磊")
     await people.set_member(group, helper, "member")
     hello = await people.say(helper, group, "/register 601")
-    await people.wait_for(group, says("已登记：3号楼 601"))
+    await people.wait_for(group, says("今日新登记", "601"))
     await people.say(resident, group, "/leader", reply_to=hello)
-    await people.wait_for(group, says("只有本楼的楼组长或群管理员"))
+    await people.wait_for(group, says("只有本楼的楼组长"))
     await people.say(admin, group, "/leader", reply_to=hello)
     await people.wait_for(group, says("王磊 现在是 3号楼 的楼组长"))
     await people.say(resident, group, "/leaders")
@@ -196,7 +196,7 @@ async def test_forgetme_deletes_personal_data(bot: BotWorld) -> None:
     people = bot.people
     _admin, resident, group = await _bound_group(bot)
     await people.say(resident, group, "/register 3-502")
-    await people.wait_for(group, says("已登记"))
+    await people.wait_for(group, says("今日新登记"))
     await people.say(resident, resident, "/forgetme")
     confirm = await people.wait_for(resident, has_button("ob:forget:yes"))
     await people.tap(resident, resident, confirm["message_id"], "ob:forget:yes")
@@ -209,7 +209,7 @@ async def test_group_never_sees_private_details(bot: BotWorld) -> None:
     people = bot.people
     _admin, resident, group = await _bound_group(bot)
     await people.say(resident, group, "/register 3-502")
-    await people.wait_for(group, says("已登记"))
+    await people.wait_for(group, says("今日新登记"))
     async with bot.sessions() as session, session.begin():
         person = await find_person(session, resident)
         assert person is not None

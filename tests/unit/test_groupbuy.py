@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.audit import AuditEntry
+from models.authority import bind_chat
 from models.errors import (
     AlreadyPickedUp,
     BadQuantity,
@@ -68,7 +69,7 @@ from models.groupbuy import (
     set_paid,
 )
 from models.groupbuy_spec import GroupBuySpec, ItemSpec
-from models.people import Person, bind_chat, ensure_person, join_volunteer_pool, register_household
+from models.people import Person, ensure_person, join_volunteer_pool, register_household
 from models.tasks import DONE, Task
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -157,7 +158,6 @@ async def _open(sessions: Sessions, world: World, *items: ItemSpec, **spec: Any)
             spec=_spec(*items, **spec),
             chat_id=GROUP,
             actor=world.leader,
-            is_chat_admin=False,
             now=NOW,
         )
         return groupbuy.id
@@ -252,7 +252,7 @@ async def test_leader_opens_groupbuy_with_items_and_audit(sessions: Sessions) ->
 
 
 async def test_only_leaders_or_chat_admins_open(sessions: Sessions) -> None:
-    """A resident may not open one; a chat admin may; a leader of another building may not."""
+    """A resident, a chat admin or a leader of another building may not open one."""
     world = await _world(sessions)
     async with sessions() as s, s.begin():
         other = await ensure_person(s, 2, "王组长", NOW)
@@ -269,19 +269,13 @@ async def test_only_leaders_or_chat_admins_open(sessions: Sessions) -> None:
     for actor in (world.member(0), other, None):
         async with sessions() as s, s.begin():
             with pytest.raises(NotALeader):
-                await open_groupbuy(
-                    s, spec=_spec(), chat_id=GROUP, actor=actor, is_chat_admin=False, now=NOW
-                )
+                await open_groupbuy(s, spec=_spec(), chat_id=GROUP, actor=actor, now=NOW)
     async with sessions() as s, s.begin():
-        by_admin = await open_groupbuy(
-            s, spec=_spec(), chat_id=GROUP, actor=world.member(0), is_chat_admin=True, now=NOW
-        )
-    assert by_admin.building_id == world.building_id
+        by_leader = await open_groupbuy(s, spec=_spec(), chat_id=GROUP, actor=world.leader, now=NOW)
+    assert by_leader.building_id == world.building_id
     async with sessions() as s, s.begin():
         with pytest.raises(ChatNotBound):
-            await open_groupbuy(
-                s, spec=_spec(), chat_id=-9999, actor=world.leader, is_chat_admin=True, now=NOW
-            )
+            await open_groupbuy(s, spec=_spec(), chat_id=-9999, actor=world.leader, now=NOW)
 
 
 async def test_past_deadline_is_refused(sessions: Sessions) -> None:
@@ -652,7 +646,6 @@ async def test_any_sequence_of_orders_keeps_stock_invariants(
             spec=_spec(_stocked(stock)),
             chat_id=GROUP,
             actor=leader,
-            is_chat_admin=False,
             now=NOW,
         )
     assert world is None or households == world.households

@@ -13,47 +13,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import models.all  # noqa: F401  (every table, for create_all)
 from models.audit import AuditEntry
+from models.authority import bind_chat, leaders_of_chat
 from models.base import Base, create_engine, session_factory
 from models.errors import (
-    ChatNotBound,
     ForeignContact,
     InvalidRoom,
-    LeaderTargetInvalid,
     NoSkillsChosen,
-    NotALeader,
-    NotALeaderTarget,
     NotAVolunteer,
-    NotChatAdmin,
     NotRegistered,
     StaleButton,
     TaskClosed,
     TaskTaken,
     Usage,
 )
+from models.households import register_in_chat
 from models.people import (
     BuildingLeader,
     GroupChat,
     Household,
     Person,
     Room,
-    appoint_leader,
-    bind_chat,
     choose_language,
-    confirm_rebind,
     ensure_person,
     find_person,
     forget_person,
     join_volunteer_pool,
-    leaders_of_chat,
     leave_volunteer_pool,
-    may_lead_here,
     parse_room,
     profile_of,
     record_phone,
-    register_in_chat,
-    remove_leader,
-    require_leader,
-    require_registered,
     set_availability,
 )
 from models.records import ServiceRecord, hours_served, record_service
@@ -158,237 +146,13 @@ def test_parse_room_never_crashes(text: str) -> None:
     assert parse_room(room.label) == room
 
 
-# -- binding ------------------------------------------------------------------------------------
-
-
-async def test_admin_binds_group_and_becomes_leader(session: AsyncSession) -> None:
-    """/bind creates the building, binds the chat, makes the binder a leader, and is audited."""
-    admin = await _bound(session)
-    chat = await session.get(GroupChat, GROUP)
-    assert chat is not None and chat.bound_by == admin.id
-    assert await leaders_of_chat(session, GROUP) == ("1号楼", ["陈建国"])
-    actions = (await session.scalars(select(AuditEntry.action))).all()
-    assert actions == ["bind_chat"]
-
-
-async def test_non_admin_cannot_bind(session: AsyncSession) -> None:
-    """Only Telegram's creator/administrators may bind."""
-    resident = await _person(session, 2)
-    with pytest.raises(NotChatAdmin):
-        await bind_chat(
-            session,
-            chat_id=GROUP,
-            title="x",
-            building_name="1号楼",
-            binder=resident,
-            is_chat_admin=False,
-            now=NOW,
-            **COMMUNITY,
-        )
-
-
-async def test_bind_needs_a_name(session: AsyncSession) -> None:
-    """An empty building name is a usage error."""
-    admin = await _person(session, 1)
-    with pytest.raises(Usage):
-        await bind_chat(
-            session,
-            chat_id=GROUP,
-            title="x",
-            building_name="   ",
-            binder=admin,
-            is_chat_admin=True,
-            now=NOW,
-            **COMMUNITY,
-        )
-
-
-async def test_rebinding_asks_then_moves(session: AsyncSession) -> None:
-    """Binding to the same building is a no-op; another building waits for confirmation."""
-    admin = await _bound(session)
-    same = await bind_chat(
-        session,
-        chat_id=GROUP,
-        title="t",
-        building_name=" 1号楼 ",
-        binder=admin,
-        is_chat_admin=True,
-        now=NOW,
-        **COMMUNITY,
-    )
-    assert same.status == "unchanged"
-    asked = await bind_chat(
-        session,
-        chat_id=GROUP,
-        title="t",
-        building_name="2号楼",
-        binder=admin,
-        is_chat_admin=True,
-        now=NOW,
-        **COMMUNITY,
-    )
-    assert (asked.status, asked.previous_name) == ("confirm", "1号楼")
-    assert (await session.get(GroupChat, GROUP)).building_id != asked.building_id
-    moved = await confirm_rebind(
-        session,
-        chat_id=GROUP,
-        title="t",
-        building_id=asked.building_id,
-        binder=admin,
-        is_chat_admin=True,
-        now=NOW,
-    )
-    assert (moved.status, moved.building_name, moved.previous_name) == ("bound", "2号楼", "1号楼")
-    assert (await leaders_of_chat(session, GROUP))[0] == "2号楼"
-    with pytest.raises(StaleButton):
-        await confirm_rebind(
-            session,
-            chat_id=GROUP,
-            title="t",
-            building_id=999,
-            binder=admin,
-            is_chat_admin=True,
-            now=NOW,
-        )
-
-
-# -- leaders ------------------------------------------------------------------------------------
-
-
-async def test_leader_appointment_authority(session: AsyncSession) -> None:
-    """Admins and leaders appoint; residents cannot; each appointment is audited once."""
-    admin = await _bound(session)
-    resident = await _person(session, 3)
-    with pytest.raises(NotALeader):
-        await appoint_leader(
-            session,
-            chat_id=GROUP,
-            actor=resident,
-            is_chat_admin=False,
-            target_tg_id=4,
-            target_name=None,
-            target_in_chat=True,
-            now=NOW,
-        )
-    change = await appoint_leader(
-        session,
-        chat_id=GROUP,
-        actor=admin,
-        is_chat_admin=False,  # a leader (by binding) may appoint without being a chat admin
-        target_tg_id=3,
-        target_name=None,
-        target_in_chat=True,
-        now=NOW,
-    )
-    assert change.changed and change.building_name == "1号楼"
-    again = await appoint_leader(
-        session,
-        chat_id=GROUP,
-        actor=resident,
-        is_chat_admin=False,
-        target_tg_id=3,
-        target_name=None,
-        target_in_chat=True,
-        now=NOW,
-    )
-    assert not again.changed
-    assert await may_lead_here(session, resident, GROUP)
-    assert await may_lead_here(session, resident, None)
-    audited = await session.scalar(
-        select(func.count()).where(AuditEntry.action == "appoint_leader")
-    )
-    assert audited == 1
-
-
-async def test_leader_target_must_be_in_the_group(session: AsyncSession) -> None:
-    """Someone not in the chat cannot be appointed."""
-    admin = await _bound(session)
-    with pytest.raises(LeaderTargetInvalid):
-        await appoint_leader(
-            session,
-            chat_id=GROUP,
-            actor=admin,
-            is_chat_admin=True,
-            target_tg_id=77,
-            target_name=None,
-            target_in_chat=False,
-            now=NOW,
-        )
-
-
-async def test_remove_leader(session: AsyncSession) -> None:
-    """A chat admin removes a leader; removing a non-leader is refused; a resident cannot."""
-    admin = await _bound(session)
-    resident = await _person(session, 3)
-    with pytest.raises(NotALeader):
-        await remove_leader(
-            session,
-            chat_id=GROUP,
-            actor=resident,
-            is_chat_admin=False,
-            target_tg_id=1,
-            now=NOW,
-        )
-    with pytest.raises(NotALeaderTarget):
-        await remove_leader(
-            session, chat_id=GROUP, actor=admin, is_chat_admin=True, target_tg_id=3, now=NOW
-        )
-    change = await remove_leader(
-        session, chat_id=GROUP, actor=resident, is_chat_admin=True, target_tg_id=1, now=NOW
-    )
-    assert change.name == "陈建国"
-    assert (await leaders_of_chat(session, GROUP))[1] == []
-    assert "remove_leader" in (await session.scalars(select(AuditEntry.action))).all()
-
-
-async def test_unbound_chat(session: AsyncSession) -> None:
-    """Leader commands and /register need a bound group."""
-    person = await _person(session, 3)
-    with pytest.raises(ChatNotBound):
-        await leaders_of_chat(session, GROUP)
-    with pytest.raises(ChatNotBound):
-        await register_in_chat(session, chat_id=GROUP, person=person, room_text="502")
-
-
-async def test_require_leader(session: AsyncSession) -> None:
-    """The reusable authority check: leaders pass, chat admins pass, others don't."""
-    admin = await _bound(session)
-    building_id = (await session.get(GroupChat, GROUP)).building_id
-    await require_leader(session, admin, building_id)
-    await require_leader(session, None, building_id, is_chat_admin=True)
-    with pytest.raises(NotALeader):
-        await require_leader(session, await _person(session, 9), building_id)
-    with pytest.raises(NotALeader):
-        await require_leader(session, None, building_id)
-
-
-# -- households ---------------------------------------------------------------------------------
-
-
-async def test_register_and_share_a_household(session: AsyncSession) -> None:
-    """Two people registering the same room share one household; bad rooms are refused."""
-    await _bound(session)
-    a, b = await _person(session, 3), await _person(session, 4)
-    first = await register_in_chat(session, chat_id=GROUP, person=a, room_text="3-502")
-    second = await register_in_chat(session, chat_id=GROUP, person=b, room_text="3单元502室")
-    assert (first.label, first.members) == ("3-502", 1)
-    assert (second.label, second.members) == ("3-502", 2)
-    assert a.household_id == b.household_id
-    assert await session.scalar(select(func.count()).select_from(Household)) == 1
-    with pytest.raises(InvalidRoom):
-        await register_in_chat(session, chat_id=GROUP, person=a, room_text="五楼")
-    with pytest.raises(Usage):
-        await register_in_chat(session, chat_id=GROUP, person=a, room_text="")
-    require_registered(a)
-    with pytest.raises(NotRegistered) as refused:
-        require_registered(await _person(session, 5), building_id=7)
-    assert refused.value.values == {"payload": "b7"}
+# -- profile ------------------------------------------------------------------------------------
 
 
 async def test_profile(session: AsyncSession) -> None:
     """/me gathers household, roles, skills and minutes served."""
     admin = await _bound(session)
-    await register_in_chat(session, chat_id=GROUP, person=admin, room_text="201")
+    await register_in_chat(session, chat_id=GROUP, person=admin, room_text="201", now=NOW)
     record_phone(admin, "+86 138-0000 0001", admin.tg_user_id)
     join_volunteer_pool(admin, ["it", "medical"])
     record_service(
@@ -451,7 +215,7 @@ async def test_ensure_person_keeps_name_current(session: AsyncSession) -> None:
 async def test_forgetme_anonymises(session: AsyncSession) -> None:
     """The person row goes; audit rows, service minutes and tasks remain without them."""
     admin = await _bound(session)
-    await register_in_chat(session, chat_id=GROUP, person=admin, room_text="201")
+    await register_in_chat(session, chat_id=GROUP, person=admin, room_text="201", now=NOW)
     record_service(
         session,
         person_id=admin.id,

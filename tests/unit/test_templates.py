@@ -104,7 +104,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "errors/not_registered": [{"payload": ""}, {"payload": "b3"}],
     "errors/invalid_room": [{"text": "<b>五楼"}, {"text": ""}],
     "errors/usage": [
-        {"command": c} for c in ("bind", "leader", "unleader", "register", "lang", "other")
+        {"command": c}
+        for c in ("bind", "leader", "unleader", "coordinator", "register", "lang", "other")
     ],
     "errors/leader_target": [{}],
     "errors/not_a_leader_target": [{}],
@@ -149,7 +150,47 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"building": "2号楼", "names": ["Sarah Lin", "徐海涛"]},
         {"building": "2号楼", "names": []},
     ],
-    "register/done": [{**BUILDING, "room": "3-502"}],
+    "register/done": [
+        {**BUILDING, "room": "3-502", "status": status}
+        for status in ("founded", "unchanged", "pending")
+    ],
+    "register/check_private": [BUILDING],
+    "register/today": [
+        {"building": "3号楼", "rooms": ["3-502", "101"], "hidden": 0, "count": 2},
+        {"building": "3号楼", "rooms": ["101"], "hidden": 4, "count": 5},
+        {"building": "3号楼", "rooms": [], "hidden": 0, "count": 0},
+    ],
+    "bind/requested": [{**BUILDING, "previous": None, "asked": asked} for asked in (None, 0, 2)],
+    "bind/request": [{"group": "3号楼 <群>", "building": "3号楼", "requester": "Eve"}],
+    **{
+        name: [
+            {**BUILDING, "group": "3号楼群", "approver": "陈", "approved": approved}
+            for approved in (True, False)
+        ]
+        for name in ("bind/decided", "bind/request_answered")
+    },
+    "bind/approved": [{**BUILDING, "group": "3号楼群", "approver": "陈", "approved": True}],
+    "bind/rejected": [{**BUILDING, "group": "3号楼群", "approver": "陈", "approved": False}],
+    "errors/binding_pending": [{"building": "3号楼"}],
+    "errors/not_coordinator": [{}],
+    "errors/request_decided": [{}],
+    "errors/move_needs_leader": [{"building": "3号楼"}],
+    "errors/registration_pending": [{}],
+    "errors/not_household_member": [{}],
+    "coordinator/appointed": [{"who": "Sarah", "changed": c} for c in (True, False)],
+    "pending/none": [{}],
+    "household/request": [
+        {"applicant": "Eve", "room": "3-502", "building": "3号楼", "as_leader": a}
+        for a in (True, False)
+    ],
+    "household/decided": [
+        {"applicant": "Eve", "room": "3-502", "building": "3号楼", "approved": a}
+        for a in (True, False)
+    ],
+    "household/answered": [
+        {"room": "3-502", "building": "3号楼", "approved": a} for a in (True, False)
+    ],
+    "household/member_left": [{"who": "Eve", "room": "3-502"}],
     "wizard/lang": [{"who": "王秀英"}, {"who": ""}],
     "wizard/lang_chosen": [{"language": "English", "who": "Emma"}],
     "wizard/skill_toggled": [
