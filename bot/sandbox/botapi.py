@@ -288,8 +288,15 @@ class BotApi:
             raise bad_request(str(error)) from None
         if inline_only and markup is not None and "inline_keyboard" not in markup:
             raise bad_request("inline keyboard expected")
-        # An empty inline keyboard is no keyboard, so edits compare equal either way.
-        if markup is not None and markup.get("inline_keyboard") == []:
+        if (
+            markup is not None
+            and "inline_keyboard" in markup
+            and not any(markup["inline_keyboard"])
+        ):
+            # Editing to an empty keyboard is how a bot removes a message's buttons; a new
+            # message with a keyboard of no buttons is refused, and the whole message is lost.
+            if not inline_only:
+                raise bad_request("REPLY_MARKUP_INVALID")
             return None
         return markup
 
