@@ -106,8 +106,9 @@ async def _sandbox(settings: Settings, host: str, port: int, database: str) -> N
 
 
 async def _seed(settings: Settings, world, seed_demo) -> None:  # type: ignore[no-untyped-def]
-    """Migrate and fill the demo community before the bot takes its first update."""
+    """Migrate, fill the demo community and resume update ids before the first update."""
     from bot.clock import SystemClock
+    from bot.sandbox.seed import resume_update_ids
     from models.base import create_engine, session_factory
     from models.migrate import upgrade_database
 
@@ -116,6 +117,7 @@ async def _seed(settings: Settings, world, seed_demo) -> None:  # type: ignore[n
         await upgrade_database(engine)
         async with session_factory(engine)() as session, session.begin():
             await seed_demo(session, world, SystemClock().now(), settings)
+            await resume_update_ids(session, world)
     finally:
         await engine.dispose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from models.outbox import last_update_id
 from models.people import (
     SKILLS,
     GroupChat,
@@ -82,6 +83,15 @@ async def seed_demo(session: AsyncSession, world: World, now: datetime, settings
             )
         )
     await session.flush()
+
+
+async def resume_update_ids(session: AsyncSession, world: World) -> None:
+    """Continue the world's update numbering after the last update the database has seen."""
+    # Kept in the database rather than a file beside it: that works for PostgreSQL too, and
+    # once the rows age out of the dedupe window the ids no longer matter.
+    last = await last_update_id(session)
+    if last is not None:
+        world.continue_updates_after(last)
 
 
 def _new_person(persona: Persona, now: datetime, *, started: bool) -> Person:

@@ -471,6 +471,14 @@ class World:
 
     # -- updates and change notification -----------------------------------------------------
 
+    def continue_updates_after(self, update_id: int) -> None:
+        """Number the next updates after `update_id`, e.g. the last one a bot on this database saw.
+
+        A bot ignores an update id it handled within the last day, so a sandbox restarted on the
+        same database must not count from 1 again.
+        """
+        self._next_update_id = max(self._next_update_id, update_id + 1)
+
     def _push_update(self, kind: str, payload: dict) -> None:
         self.updates.append({"update_id": self._next_update_id, kind: payload})
         self._next_update_id += 1
