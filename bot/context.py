@@ -83,6 +83,8 @@ class Incoming:
     callback_data: str | None = None
     reply_to: ReplyTo | None = None
     contact: Contact | None = None
+    # The bot was just added to this group (by `sender`); no message comes with it.
+    joined_group: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ class Dispatcher:
         self.conversations: dict[str, Handler] = {}
         self.replies: dict[str, Handler] = {}
         self.deep_links: dict[str, Handler] = {}
+        self.events: dict[str, Handler] = {}
         for router in routers:
             for table, routes in (
                 (self.commands, router.commands),
@@ -49,6 +50,7 @@ class Dispatcher:
                 (self.conversations, router.conversations),
                 (self.replies, router.replies),
                 (self.deep_links, router.deep_links),
+                (self.events, router.events),
             ):
                 clash = table.keys() & routes.keys()
                 if clash:
@@ -144,6 +146,12 @@ class Dispatcher:
 
     async def _route(self, ctx: Ctx) -> None:
         incoming = ctx.incoming
+        if incoming.joined_group:
+            # Whoever added the bot (even another bot or an anonymous admin) gets the greeting.
+            handler = self.events.get("joined_group")
+            if handler is not None:
+                await handler(ctx)
+            return
         if incoming.sender is None or incoming.sender.is_bot:
             # Channel posts and anonymous admins carry no person; Linli can't attribute the action.
             if incoming.command and incoming.chat.is_group:

@@ -13,6 +13,8 @@ Handler = Callable[[Ctx], Awaitable[None]]
 View = Callable[[Emitter, str], Awaitable[None]]
 Where = Literal["group", "private", "any"]
 Audience = Literal["everyone", "leader", "admin"]
+# Things that happen to the bot rather than messages to it: "joined_group" (added to a group).
+Event = Literal["joined_group"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class Router:
     replies: dict[str, Handler] = field(default_factory=dict)
     deep_links: dict[str, Handler] = field(default_factory=dict)
     views: dict[str, View] = field(default_factory=dict)
+    events: dict[str, Handler] = field(default_factory=dict)
 
     def command(
         self, name: str, *, where: Where = "any", audience: Audience = "everyone"
@@ -90,5 +93,14 @@ class Router:
         def register(view: View) -> View:
             self.views[key_prefix] = view
             return view
+
+        return register
+
+    def event(self, name: Event) -> Callable[[Handler], Handler]:
+        """Route something that happened to the bot, e.g. being added to a group."""
+
+        def register(handler: Handler) -> Handler:
+            self.events[name] = handler
+            return handler
 
         return register
