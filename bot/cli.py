@@ -88,7 +88,7 @@ async def _sandbox(settings: Settings, host: str, port: int, database: str) -> N
     from bot.sandbox.seed import seed_demo
     from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 
-    world = demo_world()
+    world = demo_world(settings.timezone)
     server = SandboxServer(world)
     root = await server.start(host, port)
     settings = settings.model_copy(

@@ -29,13 +29,6 @@ def building_name(number: int) -> str:
     return f"{number}号楼"
 
 
-def _room_in_building(persona: Persona) -> str:
-    """Personas write "1-201" for building 1, room 201: the building part is not a unit."""
-    room = persona.room or ""
-    prefix = f"{persona.building}-"
-    return room.removeprefix(prefix) if room.startswith(prefix) else room
-
-
 async def seed_demo(session: AsyncSession, world: World, now: datetime, settings: Settings) -> None:
     """Buildings bound to the demo groups, households, people and leaders; safe to run twice.
 
@@ -63,7 +56,7 @@ async def seed_demo(session: AsyncSession, world: World, now: datetime, settings
                 session,
                 person=person,
                 building_id=building_id,
-                room_text=_room_in_building(persona),
+                room_text=persona.room,
             )
         if persona.role == "leader":
             await add_leader(session, building_id, person, appointed_by=person, now=now)

@@ -65,7 +65,7 @@ class Persona:
     username: str | None = None
     language_code: str | None = "zh-hans"
     building: int | None = None
-    room: str | None = None  # "unit-room", e.g. "1-302"
+    room: str | None = None  # as /register reads it: "701", or "3-502" for unit 3 (not building)
     role: str = "resident"  # resident | volunteer | leader
     skills: list[str] = field(default_factory=list)
     phone: str | None = None
@@ -156,6 +156,7 @@ class World:
         groups: list[GroupSpec] | tuple[GroupSpec, ...] = (),
         *,
         privacy_mode: bool = True,
+        timezone: str = "Asia/Shanghai",
     ) -> None:
         self.bot = Persona(
             BOT_ID, BOT_NAME, username=BOT_USERNAME, language_code=None, is_bot=True, role="bot"
@@ -163,6 +164,7 @@ class World:
         self.users: dict[int, Persona] = {}
         self.groups: dict[int, GroupSpec] = {}
         self.privacy_mode = privacy_mode
+        self.timezone = timezone  # the community's (LINLI_TIMEZONE): the page shows times in it
         self.started: set[int] = set()
         self.messages: dict[int, list[Message]] = {}
         self.reply_keyboards: dict[int, dict] = {}
@@ -594,6 +596,7 @@ class World:
                 "first_name": self.bot.first_name,
             },
             "privacy_mode": self.privacy_mode,
+            "timezone": self.timezone,
             "users": [asdict(p) for p in self.users.values()],
             "groups": [
                 {**asdict(g), "members": {str(uid): s for uid, s in g.members.items()}}
