@@ -13,18 +13,39 @@ from bot.settings import Settings
 
 log = logging.getLogger("linli")
 
+# Routine lines that would drown the bot's own log at INFO: alembic's "Context impl SQLiteImpl."
+# and "Will assume non-transactional DDL." on every start, APScheduler's "Running job…" and
+# "Job … executed successfully" on every 30-second tick, and httpx's line per Bot API call.
+QUIET_LOGGERS = (
+    "httpx",
+    "alembic.runtime.migration",
+    "apscheduler.scheduler",
+    "apscheduler.executors.default",
+)
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `linli` console script."""
+
+def configure_logging(verbose: bool) -> None:
+    """INFO (DEBUG with -v) for Linli; warnings only from chatty libraries."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; each subcommand names the function that carries it out."""
     parser = argparse.ArgumentParser(
         prog="linli",
-        description="Linli (邻里): group-buys, help requests, shifts and rollcalls in group chats.",
+        description="Linli (邻里): a neighbourhood bot for building group chats.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
+    run = commands.add_parser(
         "run", help="run the bot against Telegram (needs TELEGRAM_BOT_TOKEN), long polling"
     )
+    run.set_defaults(action=_run_command)
     sandbox = commands.add_parser(
         "sandbox",
         help="run a local Bot API server, a browser chat page and the bot with a demo community",
@@ -36,23 +57,39 @@ def main(argv: list[str] | None = None) -> int:
         default="sqlite+aiosqlite:///linli-sandbox.db",
         help="database URL for the sandbox (default: a local SQLite file)",
     )
+    sandbox.set_defaults(action=_sandbox_command)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply all migrations (also done on start)")
+    upgrade = db_commands.add_parser("upgrade", help="apply all migrations (also done on start)")
+    upgrade.set_defaults(action=_upgrade_command)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `linli` console script."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = Settings()
-    if args.command == "run":
-        if not settings.telegram_bot_token:
-            parser.error("set TELEGRAM_BOT_TOKEN to the token @BotFather gave you")
-        return _serve(_run(settings))
-    if args.command == "sandbox":
-        return _serve(_sandbox(settings, args.host, args.port, args.database))
+    configure_logging(args.verbose)
+    return args.action(args, Settings(), parser)
+
+
+def _run_command(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> int:
+    if not settings.telegram_bot_token:
+        parser.error("set TELEGRAM_BOT_TOKEN to the token @BotFather gave you")
+    return _serve(_run(settings))
+
+
+def _sandbox_command(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> int:
+    return _serve(_sandbox(settings, args.host, args.port, args.database))
+
+
+def _upgrade_command(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> int:
     return asyncio.run(_upgrade(settings))
 
 
@@ -88,7 +125,7 @@ async def _sandbox(settings: Settings, host: str, port: int, database: str) -> N
     from bot.sandbox.seed import seed_demo
     from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 
-    world = demo_world()
+    world = demo_world(settings.timezone)
     server = SandboxServer(world)
     root = await server.start(host, port)
     settings = settings.model_copy(
@@ -106,8 +143,9 @@ async def _sandbox(settings: Settings, host: str, port: int, database: str) -> N
 
 
 async def _seed(settings: Settings, world, seed_demo) -> None:  # type: ignore[no-untyped-def]
-    """Migrate and fill the demo community before the bot takes its first update."""
+    """Migrate, fill the demo community and resume update ids before the first update."""
     from bot.clock import SystemClock
+    from bot.sandbox.seed import resume_update_ids
     from models.base import create_engine, session_factory
     from models.migrate import upgrade_database
 
@@ -116,6 +154,7 @@ async def _seed(settings: Settings, world, seed_demo) -> None:  # type: ignore[n
         await upgrade_database(engine)
         async with session_factory(engine)() as session, session.begin():
             await seed_demo(session, world, SystemClock().now(), settings)
+            await resume_update_ids(session, world)
     finally:
         await engine.dispose()
 

@@ -83,6 +83,8 @@ class Incoming:
     callback_data: str | None = None
     reply_to: ReplyTo | None = None
     contact: Contact | None = None
+    # The bot was just added to this group (by `sender`); no message comes with it.
+    joined_group: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,11 @@ class Keyboard:
     """An inline keyboard: rows of buttons under a message."""
 
     rows: tuple[tuple[Button, ...], ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when there is no button at all."""
+        return not any(self.rows)
 
     @classmethod
     def of(cls, *rows: list[Button] | tuple[Button, ...]) -> Keyboard:
@@ -141,6 +148,13 @@ class Outgoing:
     view: bool = False
     url: str | None = None
 
+    def __post_init__(self) -> None:
+        # Telegram rejects an inline keyboard without buttons (400), which would cost the whole
+        # message; "nothing to tap" (everyone paid, no orders) simply means no keyboard, and a
+        # live edit without one removes the buttons of the card.
+        if isinstance(self.markup, Keyboard) and self.markup.is_empty:
+            object.__setattr__(self, "markup", None)
+
     def payload(self) -> dict[str, Any]:
         """The JSON-serialisable form stored in the outbox."""
         out: dict[str, Any] = {"text": self.text}
@@ -181,6 +195,8 @@ def markup_from_dict(raw: dict[str, Any] | None) -> Markup:
     if not raw:
         return None
     if "inline" in raw:
+        if not any(raw["inline"]):
+            return None  # rows queued before empty keyboards were dropped at the source
         return Keyboard(
             tuple(
                 tuple(Button(b["text"], b.get("data"), b.get("url")) for b in row)

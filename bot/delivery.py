@@ -19,6 +19,7 @@ from bot.routing import View
 from bot.transport import BadRequest, BotClient, Forbidden, RetryAfter, TransportError
 from models.base import reading
 from models.outbox import FAILED, PENDING, SENT, SUPERSEDED, LiveMessage, OutboxMessage
+from models.people import mark_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ Prepared = tuple[int, str, int | None, str | None, dict, bytes | None, int | Non
 
 STOP_GRACE_SECONDS = 5.0
 SCAN_SECONDS = 1.0  # how often delivery looks for due rows nobody told it about
+ERROR_CHARS = 300  # the outbox's error column
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +298,11 @@ class Delivery:
             self._paused_until[chat_id] = time.monotonic() + slow_down.seconds
             await self._retry_later(row_id, str(slow_down), backoff=False)
         except Forbidden as refused:
-            await self._finish(row_id, FAILED, error=str(refused))
+            log.warning("chat %s refused outbox row %s: %s", chat_id, row_id, refused)
+            # Private chat ids are the person's user id: a 403 there means they never started
+            # the bot or blocked it, so Linli must stop saying "sent to you privately".
+            unreachable = chat_id if chat_id is not None and chat_id > 0 else None
+            await self._finish(row_id, FAILED, error=str(refused), unreachable=unreachable)
         except BadRequest as bad:
             if bad.not_modified:
                 await self._finish(row_id, SENT, message_id=target)
@@ -304,7 +310,7 @@ class Delivery:
                 # Someone deleted the card: post it again rather than lose the live view.
                 await self._forget_live(live_key)
             else:
-                log.warning("outbox row %s rejected: %s", row_id, bad)
+                log.warning("chat %s rejected outbox row %s: %s", chat_id, row_id, bad)
                 await self._finish(row_id, FAILED, error=str(bad))
         except TransportError as passing:
             await self._retry_later(row_id, str(passing), backoff=True)
@@ -369,13 +375,17 @@ class Delivery:
         message_id: int | None = None,
         error: str | None = None,
         live_target: int | None = None,
+        unreachable: int | None = None,
     ) -> None:
         async with self.sessions() as session, session.begin():
             row = await session.get(OutboxMessage, row_id)
             if row is None:
                 return
-            row.status, row.message_id, row.error = status, message_id, error
+            row.status, row.message_id = status, message_id
+            row.error = error[:ERROR_CHARS] if error else None
             row.sent_at = _now()
+            if unreachable is not None:
+                await mark_unreachable(session, unreachable)
             if row.live_key is not None:
                 # Older versions of this live message are covered by the one just handled.
                 await session.execute(
@@ -403,7 +413,7 @@ class Delivery:
             if row is None:
                 return
             row.attempts += 1
-            row.error = error[:300]
+            row.error = error[:ERROR_CHARS]
             if backoff and row.attempts >= self.limits.max_attempts:
                 log.error("giving up on outbox row %s after %s attempts", row_id, row.attempts)
                 row.status = FAILED

@@ -43,6 +43,7 @@ class Dispatcher:
         self.replies: dict[str, Handler] = {}
         self.deep_links: dict[str, Handler] = {}
         self.member_checked_callbacks: set[str] = set()
+        self.events: dict[str, Handler] = {}
         for router in routers:
             self.member_checked_callbacks |= router.member_checked_callbacks
             for table, routes in (
@@ -51,6 +52,7 @@ class Dispatcher:
                 (self.conversations, router.conversations),
                 (self.replies, router.replies),
                 (self.deep_links, router.deep_links),
+                (self.events, router.events),
             ):
                 clash = table.keys() & routes.keys()
                 if clash:
@@ -186,6 +188,12 @@ class Dispatcher:
 
     async def _route(self, ctx: Ctx) -> None:
         incoming = ctx.incoming
+        if incoming.joined_group:
+            # Whoever added the bot (even another bot or an anonymous admin) gets the greeting.
+            handler = self.events.get("joined_group")
+            if handler is not None:
+                await handler(ctx)
+            return
         if incoming.sender is None or incoming.sender.is_bot:
             # Channel posts and anonymous admins carry no person; Linli can't attribute the action.
             if incoming.command and incoming.chat.is_group:

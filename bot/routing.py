@@ -13,6 +13,8 @@ Handler = Callable[[Ctx], Awaitable[None]]
 View = Callable[[Emitter, str], Awaitable[None]]
 Where = Literal["group", "private", "any"]
 Audience = Literal["everyone", "leader", "admin", "coordinator"]
+# Things that happen to the bot rather than messages to it: "joined_group" (added to a group).
+Event = Literal["joined_group"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class Router:
     deep_links: dict[str, Handler] = field(default_factory=dict)
     views: dict[str, View] = field(default_factory=dict)
     live_gaps: dict[str, float] = field(default_factory=dict)
+    events: dict[str, Handler] = field(default_factory=dict)
 
     def command(
         self,
@@ -111,5 +114,14 @@ class Router:
             if min_gap is not None:
                 self.live_gaps[key_prefix] = min_gap
             return view
+
+        return register
+
+    def event(self, name: Event) -> Callable[[Handler], Handler]:
+        """Route something that happened to the bot, e.g. being added to a group."""
+
+        def register(handler: Handler) -> Handler:
+            self.events[name] = handler
+            return handler
 
         return register

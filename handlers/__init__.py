@@ -1,5 +1,11 @@
 """Capability handlers; bot/app.py composes their routers in this order."""
 
-from handlers import buildings, groupbuy, households, onboarding
+from handlers import buildings, greeting, groupbuy, households, onboarding
 
-ROUTERS = [buildings.router, households.router, onboarding.router, groupbuy.router]
+ROUTERS = [
+    buildings.router,
+    households.router,
+    onboarding.router,
+    groupbuy.router,
+    greeting.router,
+]

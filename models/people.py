@@ -542,6 +542,13 @@ def note_private_start(person: Person) -> None:
     person.started_private = True
 
 
+async def mark_unreachable(session: AsyncSession, tg_user_id: int) -> None:
+    """Telegram refused a private message (never started, or blocked): stop counting on it."""
+    person = await find_person(session, tg_user_id)
+    if person is not None:
+        person.started_private = False
+
+
 def set_availability(person: Person | None, available: bool) -> None:
     """/rest and /back: a volunteer pauses or resumes; only volunteers can."""
     if person is None or not person.is_volunteer:

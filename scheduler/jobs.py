@@ -10,12 +10,10 @@ from sqlalchemy import delete
 from bot.context import Emitter
 from handlers import groupbuy
 from models.conversations import expire_conversations
-from models.outbox import SENT, SUPERSEDED, OutboxMessage, ProcessedUpdate
+from models.outbox import SENT, SUPERSEDED, OutboxMessage, forget_old_updates
 
 Job = Callable[[Emitter], Awaitable[None]]
 
-# Telegram keeps unconfirmed updates for 24 hours; a day's margin is enough to catch redeliveries.
-UPDATE_MEMORY = timedelta(days=2)
 OUTBOX_MEMORY = timedelta(days=7)
 
 
@@ -27,9 +25,7 @@ async def drop_expired_conversations(ctx: Emitter) -> None:
 async def prune_delivery_history(ctx: Emitter) -> None:
     """Forget old update ids and delivered outbox rows; pending and failed rows stay."""
     session, now = ctx.session, ctx.clock.now()
-    await session.execute(
-        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - UPDATE_MEMORY)
-    )
+    await forget_old_updates(session, now)
     await session.execute(
         delete(OutboxMessage).where(
             OutboxMessage.status.in_((SENT, SUPERSEDED)),

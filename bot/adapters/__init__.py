@@ -28,6 +28,11 @@ def parse_command(text: str | None, bot_username: str) -> tuple[str | None, str,
     return name.lower(), (args or "").strip(), True
 
 
+def bot_joined(old_status: str, new_status: str) -> bool:
+    """True when a my_chat_member change means the bot was just added to the chat."""
+    return old_status in ("left", "kicked") and new_status in ("member", "administrator")
+
+
 class Adapter(Protocol):
     """Receives updates from a framework and offers its bot as a BotClient."""
 

@@ -17,6 +17,7 @@ from aiogram.types import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BufferedInputFile,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -29,7 +30,7 @@ from aiogram.types import (
 )
 
 from bot import transport
-from bot.adapters import UpdateSink, parse_command
+from bot.adapters import UpdateSink, bot_joined, parse_command
 from bot.context import (
     Chat,
     Contact,
@@ -74,6 +75,26 @@ def _reply_to(message: Message, bot_id: int) -> ReplyTo | None:
     )
 
 
+def _status(member: Any) -> str:
+    return str(getattr(member.status, "value", member.status))
+
+
+def _joined(update_id: int, change: ChatMemberUpdated, bot_id: int) -> Incoming | None:
+    """The bot was added to a group: an Incoming without a message, or None for other changes."""
+    chat, user = change.chat, change.from_user
+    old, new = _status(change.old_chat_member), _status(change.new_chat_member)
+    if change.new_chat_member.user.id != bot_id or not bot_joined(old, new):
+        return None
+    if chat.type not in ("group", "supergroup"):
+        return None
+    return Incoming(
+        update_id=update_id,
+        chat=Chat(chat.id, chat.type, chat.title),
+        sender=Sender(user.id, user.full_name, user.username, user.language_code, user.is_bot),
+        joined_group=True,
+    )
+
+
 def to_incoming(update: Update, bot_id: int, bot_username: str) -> Incoming | None:
     """Convert an aiogram Update to an Incoming, or None for updates the core does not handle."""
     if (query := update.callback_query) is not None:
@@ -89,6 +110,8 @@ def to_incoming(update: Update, bot_id: int, bot_username: str) -> Incoming | No
             callback_id=query.id,
             callback_data=query.data,
         )
+    if (change := update.my_chat_member) is not None:
+        return _joined(update.update_id, change, bot_id)
     message = update.message
     if message is None:
         return None
@@ -243,7 +266,7 @@ class AiogramClient:
         """The user's status in the chat ("creator", "administrator", "member", ...)."""
         with _translated():
             member = await self._bot.get_chat_member(chat_id, user_id)
-        return str(getattr(member.status, "value", member.status))
+        return _status(member)
 
 
 # -- lifecycle -------------------------------------------------------------------------------
@@ -260,6 +283,7 @@ class AiogramAdapter:
         self._dp = Dispatcher(disable_fsm=True)
         self._dp.message.register(self._on_event)
         self._dp.callback_query.register(self._on_event)
+        self._dp.my_chat_member.register(self._on_event)
         self._polling: asyncio.Task[None] | None = None
         self._handling: set[asyncio.Task[Any]] = set()
         self._sink: UpdateSink | None = None

@@ -13,6 +13,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -27,7 +28,7 @@ from telegram import error as tg_error
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot import transport
-from bot.adapters import UpdateSink, parse_command
+from bot.adapters import UpdateSink, bot_joined, parse_command
 from bot.context import (
     Chat,
     Contact,
@@ -76,6 +77,22 @@ def _reply_to(message: Message, bot_id: int) -> ReplyTo | None:
     )
 
 
+def _joined(update_id: int, change: ChatMemberUpdated, bot_id: int) -> Incoming | None:
+    """The bot was added to a group: an Incoming without a message, or None for other changes."""
+    chat, user = change.chat, change.from_user
+    old, new = str(change.old_chat_member.status), str(change.new_chat_member.status)
+    if change.new_chat_member.user.id != bot_id or not bot_joined(old, new):
+        return None
+    if str(chat.type) not in ("group", "supergroup"):
+        return None
+    return Incoming(
+        update_id=update_id,
+        chat=Chat(chat.id, str(chat.type), chat.title),
+        sender=Sender(user.id, user.full_name, user.username, user.language_code, user.is_bot),
+        joined_group=True,
+    )
+
+
 def to_incoming(update: Update, bot_id: int, bot_username: str) -> Incoming | None:
     """Convert a PTB Update to an Incoming, or None for updates the core does not handle."""
     if (query := update.callback_query) is not None:
@@ -91,6 +108,8 @@ def to_incoming(update: Update, bot_id: int, bot_username: str) -> Incoming | No
             callback_id=query.id,
             callback_data=query.data,
         )
+    if (change := update.my_chat_member) is not None:
+        return _joined(update.update_id, change, bot_id)
     message = update.message
     if message is None:
         return None

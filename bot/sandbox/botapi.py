@@ -288,8 +288,15 @@ class BotApi:
             raise bad_request(str(error)) from None
         if inline_only and markup is not None and "inline_keyboard" not in markup:
             raise bad_request("inline keyboard expected")
-        # An empty inline keyboard is no keyboard, so edits compare equal either way.
-        if markup is not None and markup.get("inline_keyboard") == []:
+        if (
+            markup is not None
+            and "inline_keyboard" in markup
+            and not any(markup["inline_keyboard"])
+        ):
+            # Editing to an empty keyboard is how a bot removes a message's buttons; a new
+            # message with a keyboard of no buttons is refused, and the whole message is lost.
+            if not inline_only:
+                raise bad_request("REPLY_MARKUP_INVALID")
             return None
         return markup
 
@@ -655,18 +662,7 @@ class BotApi:
         return True
 
     def _member(self, user_id: int, status: str) -> dict:
-        member: dict[str, Any] = {"status": status, "user": self.world.user(user_id).api()}
-        if status == "creator":
-            member["is_anonymous"] = False
-        elif status == "administrator":
-            member.update(dict.fromkeys(_ADMIN_RIGHTS, True))
-            member.update(can_be_edited=False, is_anonymous=False, can_promote_members=False)
-        elif status == "restricted":
-            member.update(dict.fromkeys(_RESTRICTED_RIGHTS, False))
-            member.update(is_member=True, until_date=0)
-        elif status == "kicked":
-            member["until_date"] = 0
-        return member
+        return self.world.member_api(user_id, status)
 
     async def get_file(self, params: Params) -> dict:
         """getFile: the file_path is served under /file/bot<token>/."""
@@ -679,40 +675,6 @@ class BotApi:
             "file_size": len(stored.data),
             "file_path": f"documents/{stored.file_id}",
         }
-
-
-_ADMIN_RIGHTS = (
-    "can_manage_chat",
-    "can_delete_messages",
-    "can_manage_video_chats",
-    "can_restrict_members",
-    "can_change_info",
-    "can_invite_users",
-    "can_post_stories",
-    "can_edit_stories",
-    "can_delete_stories",
-    "can_send_welcome_messages",
-    "can_pin_messages",
-    "can_manage_topics",
-)
-_RESTRICTED_RIGHTS = (
-    "can_send_messages",
-    "can_send_audios",
-    "can_send_documents",
-    "can_send_photos",
-    "can_send_videos",
-    "can_send_video_notes",
-    "can_send_voice_notes",
-    "can_send_polls",
-    "can_send_other_messages",
-    "can_add_web_page_previews",
-    "can_react_to_messages",
-    "can_edit_tag",
-    "can_change_info",
-    "can_invite_users",
-    "can_pin_messages",
-    "can_manage_topics",
-)
 
 
 def _error_response(error: BotApiError) -> web.Response:

@@ -97,9 +97,11 @@ class People:
         }
         return (await self._request("POST", "chats", json=body))["chat_id"]
 
-    async def set_member(self, chat_id: int, user_id: int, status: str) -> None:
+    async def set_member(
+        self, chat_id: int, user_id: int, status: str, *, by: int | None = None
+    ) -> None:
         """Set someone's status in a group (creator/administrator/member/restricted/left/kicked)."""
-        body = {"user_id": user_id, "status": status}
+        body = {"user_id": user_id, "status": status, "by": by}
         await self._request("POST", f"chats/{chat_id}/members", json=body)
 
     async def say(

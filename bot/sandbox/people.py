@@ -101,10 +101,13 @@ class PeopleApi:
         return web.json_response({"chat_id": group.id})
 
     async def set_member(self, request: web.Request) -> web.Response:
-        """POST /chats/{id}/members {user_id, status}."""
+        """POST /chats/{id}/members {user_id, status, by?}: `by` made the change (the creator)."""
         body = await _body(request)
         chat_id = int(request.match_info["chat_id"])
-        self.world.set_member(chat_id, int(body["user_id"]), str(body["status"]))
+        by = body.get("by")
+        self.world.set_member(
+            chat_id, int(body["user_id"]), str(body["status"]), by=int(by) if by else None
+        )
         return web.json_response({"ok": True})
 
     async def get_messages(self, request: web.Request) -> web.Response:

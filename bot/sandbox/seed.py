@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from models.outbox import last_update_id
 from models.people import (
     SKILLS,
     GroupChat,
@@ -26,13 +27,6 @@ if TYPE_CHECKING:
 def building_name(number: int) -> str:
     """The demo buildings are numbered; residents call them 1号楼, 2号楼."""
     return f"{number}号楼"
-
-
-def _room_in_building(persona: Persona) -> str:
-    """Personas write "1-201" for building 1, room 201: the building part is not a unit."""
-    room = persona.room or ""
-    prefix = f"{persona.building}-"
-    return room.removeprefix(prefix) if room.startswith(prefix) else room
 
 
 async def seed_demo(session: AsyncSession, world: World, now: datetime, settings: Settings) -> None:
@@ -62,7 +56,7 @@ async def seed_demo(session: AsyncSession, world: World, now: datetime, settings
                 session,
                 person=person,
                 building_id=building_id,
-                room_text=_room_in_building(persona),
+                room_text=persona.room,
             )
         if persona.role == "leader":
             await add_leader(session, building_id, person, appointed_by=person, now=now)
@@ -82,6 +76,15 @@ async def seed_demo(session: AsyncSession, world: World, now: datetime, settings
             )
         )
     await session.flush()
+
+
+async def resume_update_ids(session: AsyncSession, world: World) -> None:
+    """Continue the world's update numbering after the last update the database has seen."""
+    # Kept in the database rather than a file beside it: that works for PostgreSQL too, and
+    # once the rows age out of the dedupe window the ids no longer matter.
+    last = await last_update_id(session)
+    if last is not None:
+        world.continue_updates_after(last)
 
 
 def _new_person(persona: Persona, now: datetime, *, started: bool) -> Person:

@@ -17,6 +17,38 @@ BOT_NAME = "Linli 邻里 (sandbox)"
 STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
 PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
 _EVENT_BACKLOG = 10_000
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_send_welcome_messages",
+    "can_pin_messages",
+    "can_manage_topics",
+)
+_RESTRICTED_RIGHTS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_react_to_messages",
+    "can_edit_tag",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+)
 
 
 class WorldError(ValueError):
@@ -33,7 +65,7 @@ class Persona:
     username: str | None = None
     language_code: str | None = "zh-hans"
     building: int | None = None
-    room: str | None = None  # "unit-room", e.g. "1-302"
+    room: str | None = None  # as /register reads it: "701", or "3-502" for unit 3 (not building)
     role: str = "resident"  # resident | volunteer | leader
     skills: list[str] = field(default_factory=list)
     phone: str | None = None
@@ -124,6 +156,7 @@ class World:
         groups: list[GroupSpec] | tuple[GroupSpec, ...] = (),
         *,
         privacy_mode: bool = True,
+        timezone: str = "Asia/Shanghai",
     ) -> None:
         self.bot = Persona(
             BOT_ID, BOT_NAME, username=BOT_USERNAME, language_code=None, is_bot=True, role="bot"
@@ -131,6 +164,7 @@ class World:
         self.users: dict[int, Persona] = {}
         self.groups: dict[int, GroupSpec] = {}
         self.privacy_mode = privacy_mode
+        self.timezone = timezone  # the community's (LINLI_TIMEZONE): the page shows times in it
         self.started: set[int] = set()
         self.messages: dict[int, list[Message]] = {}
         self.reply_keyboards: dict[int, dict] = {}
@@ -186,10 +220,13 @@ class World:
         members.update({uid: "administrator" for uid in admin_ids})
         members[creator_id] = "creator"
         group = GroupSpec(chat_id, title, members, building=building, privacy_mode=privacy_mode)
-        return self.add_group_spec(group)
+        self.add_group_spec(group)
+        # The creator added the bot just now, so it hears of it as Telegram would tell it.
+        self._bot_status_changed(group, creator_id, "left")
+        return group
 
     def add_group_spec(self, group: GroupSpec) -> GroupSpec:
-        """Add a group as specified; the bot joins as a member unless the spec says otherwise."""
+        """Add a group as specified; the bot is a member already unless the spec says otherwise."""
         if group.id >= 0 or group.id in self.groups:
             raise WorldError(f"chat id {group.id} is taken or not a group id")
         unknown = [uid for uid in group.members if uid not in self.users and uid != self.bot.id]
@@ -200,15 +237,49 @@ class World:
         self._event("world", chat_id=group.id)
         return group
 
-    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
-        """Change someone's (or the bot's) status in a group."""
+    def set_member(self, chat_id: int, user_id: int, status: str, *, by: int | None = None) -> None:
+        """Change someone's (or the bot's) status in a group; `by` did it (default: the creator)."""
         group = self.group(chat_id)
         if status not in STATUSES:
             raise WorldError(f"status must be one of {', '.join(STATUSES)}")
         if user_id != self.bot.id:
             self.user(user_id)
+        before = group.status(user_id)
         group.members[user_id] = status
         self._event("world", chat_id=chat_id, user_id=user_id)
+        if user_id == self.bot.id and status != before:
+            actor = by or next((u for u, s in group.members.items() if s == "creator"), None)
+            self._bot_status_changed(group, actor, before)
+
+    def _bot_status_changed(self, group: GroupSpec, actor: int | None, before: str) -> None:
+        """Tell the bot its membership changed (Telegram's my_chat_member update)."""
+        if actor is None:
+            return  # no creator to name as the one who did it: Telegram always names someone
+        self._push_update(
+            "my_chat_member",
+            {
+                "chat": group.api(),
+                "from": self.user(actor).api(),
+                "date": int(time.time()),
+                "old_chat_member": self.member_api(self.bot.id, before),
+                "new_chat_member": self.member_api(self.bot.id, group.status(self.bot.id)),
+            },
+        )
+
+    def member_api(self, user_id: int, status: str) -> dict:
+        """The Bot API ChatMember object for a user with this status."""
+        member: dict[str, Any] = {"status": status, "user": self.user(user_id).api()}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(dict.fromkeys(_ADMIN_RIGHTS, True))
+            member.update(can_be_edited=False, is_anonymous=False, can_promote_members=False)
+        elif status == "restricted":
+            member.update(dict.fromkeys(_RESTRICTED_RIGHTS, False))
+            member.update(is_member=True, until_date=0)
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
 
     def user(self, user_id: int) -> Persona:
         """The person with this id."""
@@ -471,6 +542,14 @@ class World:
 
     # -- updates and change notification -----------------------------------------------------
 
+    def continue_updates_after(self, update_id: int) -> None:
+        """Number the next updates after `update_id`, e.g. the last one a bot on this database saw.
+
+        A bot ignores an update id it handled within the last day, so a sandbox restarted on the
+        same database must not count from 1 again.
+        """
+        self._next_update_id = max(self._next_update_id, update_id + 1)
+
     def _push_update(self, kind: str, payload: dict) -> None:
         self.updates.append({"update_id": self._next_update_id, kind: payload})
         self._next_update_id += 1
@@ -517,6 +596,7 @@ class World:
                 "first_name": self.bot.first_name,
             },
             "privacy_mode": self.privacy_mode,
+            "timezone": self.timezone,
             "users": [asdict(p) for p in self.users.values()],
             "groups": [
                 {**asdict(g), "members": {str(uid): s for uid, s in g.members.items()}}

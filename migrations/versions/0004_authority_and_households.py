@@ -1,7 +1,7 @@
 """authority: coordinators, bind requests, approved buildings; pending household members
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-30 14:04:26.809794
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import models.base
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

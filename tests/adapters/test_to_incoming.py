@@ -205,18 +205,36 @@ def test_tap_on_inline_message_is_dropped(convert) -> None:
                 "x", chat={"id": -100, "type": "channel", "title": "C"}, sender=None
             )["message"],
         },
-        {
-            "update_id": 3,
-            "my_chat_member": {
-                "chat": GROUP,
-                "from": ALICE,
-                "date": 1700000000,
-                "old_chat_member": {"status": "left", "user": BOT_USER},
-                "new_chat_member": {"status": "member", "user": BOT_USER},
-            },
-        },
     ],
-    ids=["edited", "channel_post", "my_chat_member"],
+    ids=["edited", "channel_post"],
 )
 def test_other_updates_are_dropped(convert, raw: dict) -> None:
     assert convert(raw) is None
+
+
+def member_change(old: str, new: str, *, user=BOT_USER, chat=GROUP) -> dict:
+    """A my_chat_member update: Alice changed `user`'s status in the chat."""
+    body = {
+        "chat": chat,
+        "from": ALICE,
+        "date": 1700000000,
+        "old_chat_member": {"status": old, "user": user},
+        "new_chat_member": {"status": new, "user": user},
+    }
+    if new == "kicked":
+        body["new_chat_member"]["until_date"] = 0
+    return {"update_id": 43, "my_chat_member": body}
+
+
+def test_bot_added_to_a_group(convert) -> None:
+    assert convert(member_change("left", "member")) == Incoming(
+        update_id=43,
+        chat=Chat(-1001, "supergroup", "Building 1"),
+        sender=Sender(101, "Alice Li", "alice", "en", False),
+        joined_group=True,
+    )
+
+
+@pytest.mark.parametrize(("old", "new"), [("member", "left"), ("member", "kicked")])
+def test_bot_leaving_a_group_is_not_a_join(convert, old: str, new: str) -> None:
+    assert convert(member_change(old, new)) is None

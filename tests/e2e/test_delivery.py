@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 from bot.settings import Settings
 from bot.transport import BotClient
 from models.outbox import FAILED, PENDING, OutboxMessage, enqueue
+from models.people import ensure_person, find_person
 
 
 @dataclass
@@ -184,3 +186,31 @@ async def test_private_message_to_someone_who_never_started_the_bot_fails_once(
         ).all()
     assert statuses == [FAILED, "sent"]
     assert await wire.texts(wire.user) == ["still delivered"]
+
+
+async def test_a_refused_private_message_is_recorded_logged_and_clears_reachability(
+    wire: Wire, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Linli believes it can reach Li Lei privately, but Telegram says he never started the bot
+    # (or blocked it since): the next "sent to you privately" would be a lie.
+    stranger = await wire.people.add_user("Li Lei")
+    async with wire.sessions() as session, session.begin():
+        person = await ensure_person(session, stranger, "Li Lei", datetime.now(UTC))
+        person.started_private = True
+    delivery = Delivery(wire.sessions, wire.client)
+    await wire.queue(message(stranger, "你的取货码是 <b>4821</b>"))
+    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        delivery.start()
+        try:
+            await delivery.idle()
+        finally:
+            await delivery.stop()
+
+    async with wire.sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+        person = await find_person(session, stranger)
+    assert row is not None and row.status == FAILED
+    assert row.error and "can't initiate conversation" in row.error
+    assert person is not None and not person.started_private
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(str(stranger) in w and "can't initiate conversation" in w for w in warnings)

@@ -67,6 +67,37 @@ async def test_callback_data_over_64_bytes(aio: AiogramBot) -> None:
         await aio.send_message(GROUP_1, "no", reply_markup=markup("邻" * 22))  # 66 bytes
 
 
+async def test_a_new_message_with_a_keyboard_of_no_buttons_is_refused(
+    ptb: telegram.Bot, aio: AiogramBot, people: People
+) -> None:
+    # PTB drops the empty list and sends "{}", which Telegram refuses as well.
+    with pytest.raises(BadRequest, match=r"[Cc]an't parse reply keyboard markup"):
+        await ptb.send_message(
+            GROUP_1, "nothing to tap", reply_markup=telegram.InlineKeyboardMarkup([])
+        )
+    with pytest.raises(TelegramBadRequest, match="REPLY_MARKUP_INVALID"):
+        await aio.send_message(
+            GROUP_1, "nothing to tap", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[]])
+        )
+    assert await people.bot_messages(GROUP_1) == []
+    # Editing to an empty keyboard is how buttons are taken off a message: still allowed.
+    sent = await aio.send_message(GROUP_1, "card", reply_markup=_one_button())
+    await aio.edit_message_text(
+        text="card, closed",
+        chat_id=GROUP_1,
+        message_id=sent.message_id,
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[]),
+    )
+    (shown,) = await people.bot_messages(GROUP_1)
+    assert shown["text"] == "card, closed" and shown["reply_markup"] is None
+
+
+def _one_button() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="b", callback_data="x")]]
+    )
+
+
 async def test_identical_edit_is_not_modified(ptb: telegram.Bot, aio: AiogramBot) -> None:
     sent = await ptb.send_message(GROUP_1, "<b>tally</b>: 3", parse_mode="HTML")
     with pytest.raises(BadRequest, match=r"[Mm]essage is not modified"):

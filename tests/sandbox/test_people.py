@@ -11,6 +11,7 @@ import telegram
 from bot.sandbox.client import People, PeopleError
 from bot.sandbox.personas import BUILDING_GROUPS, DEMO_GROUPS, demo_world
 from bot.sandbox.server import SandboxServer
+from models.people import parse_room
 from tests.sandbox.conftest import LEADER_1, RESIDENT_1
 
 GROUP_1 = BUILDING_GROUPS[1]
@@ -26,6 +27,18 @@ def test_demo_world_has_the_community() -> None:
         assert status in ("creator", "administrator")
     assert sum(p.vulnerable for p in world.users.values()) == 2
     assert {p.language for p in world.users.values()} == {"zh", "en"}
+
+
+def test_persona_rooms_are_written_as_register_reads_them() -> None:
+    # "1-701" for room 701 of building 1 read as unit 1 and made a second household.
+    for persona in demo_world().users.values():
+        assert persona.room and parse_room(persona.room).label == persona.room, persona
+        assert parse_room(persona.room).unit is None, "the demo buildings have no units"
+
+
+def test_the_page_is_told_the_community_timezone() -> None:
+    assert demo_world().snapshot()["timezone"] == "Asia/Shanghai"
+    assert demo_world("Europe/Berlin").snapshot()["timezone"] == "Europe/Berlin"
 
 
 async def test_page_and_its_assets_are_served(sandbox: SandboxServer) -> None:

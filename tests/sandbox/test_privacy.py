@@ -60,4 +60,9 @@ async def test_server_wide_privacy_off() -> None:
     ann = world.add_user(Persona(world.new_user_id(), "Ann"))
     group = world.add_group("Garden", creator_id=ann.id)
     world.say(ann.id, group.id, "plain words")
-    assert world.updates[0]["message"]["text"] == "plain words"
+    # The first update tells the bot it was added (my_chat_member); then comes the message.
+    assert [next(k for k in u if k != "update_id") for u in world.updates] == [
+        "my_chat_member",
+        "message",
+    ]
+    assert world.updates[1]["message"]["text"] == "plain words"

@@ -141,6 +141,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "bind/unchanged": [{**BUILDING, "previous": None}],
     "bind/confirm": [{**BUILDING, "previous": "2号楼"}],
     "bind/kept": [{}],
+    "greet/added": [{"building": None}, {"building": "3号楼 & Co"}],
     "leader/appointed": [
         {"who": "Sarah", "building": "2号楼", "changed": True},
         {"who": "Sarah", "building": "2号楼", "changed": False},

@@ -90,7 +90,10 @@ function renderPersonas() {
   for (const [label, users] of groups) {
     const optgroup = el("optgroup", { label });
     for (const user of users) {
-      const details = [ROLE_LABELS[user.role] || user.role, user.room].filter(Boolean).join(" · ");
+      // The room as its building's residents type it after /register ("701"), after the building.
+      const building = user.building ? `${user.building}号楼` : null;
+      const home = user.room ? [building, user.room].filter(Boolean).join(" ") : null;
+      const details = [ROLE_LABELS[user.role] || user.role, home].filter(Boolean).join(" · ");
       const option = el("option", { value: String(user.id) }, `${fullName(user)} — ${details}`);
       if (user.note) option.title = user.note;
       optgroup.append(option);
@@ -289,7 +292,10 @@ function renderMessage(message, byId, pinned) {
   }
   node.append(messageBody(message));
   node.append(inlineKeyboard(message) || "");
-  const time = new Date(message.date * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  // The community's clock (LINLI_TIMEZONE), as the bot's own messages state times, not the browser's.
+  const time = new Date(message.date * 1000).toLocaleTimeString("zh-CN", {
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: state.world.timezone,
+  });
   node.append(el("div", { class: "meta" }, [
     message.message_id === pinned ? "📌" : null,
     message.edited ? "已编辑 edited" : null,

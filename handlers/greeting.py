@@ -1,0 +1,16 @@
+"""Greeting a group the bot was just added to, so its admins know the first step is /bind."""
+
+from __future__ import annotations
+
+from bot.context import Ctx
+from bot.routing import Router
+from models.people import building_of_chat
+
+router = Router("greeting")
+
+
+@router.event("joined_group")
+async def added_to_group(ctx: Ctx) -> None:
+    """Say hello and explain `/bind <building>` (or, if re-added, which building this is)."""
+    building = await building_of_chat(ctx.session, ctx.incoming.chat.id)
+    ctx.reply("greet/added", building=building.name if building else None)
