@@ -12,7 +12,11 @@ Handler = Callable[[Ctx], Awaitable[None]]
 # Renders a live message's current content by calling `ctx.live(...)` once; run by delivery.
 View = Callable[[Emitter, str], Awaitable[None]]
 Where = Literal["group", "private", "any"]
-Audience = Literal["everyone", "leader", "admin"]
+# Who may use a command, as the domain rules decide it:
+#   leader: leaders of the group's building (in private: of any building) and the group's admins
+#   admin: the group's creator and administrators      volunteer: people in the volunteer pool
+#   gatekeeper: volunteers and leaders (who hand goods out at the gate)
+Audience = Literal["everyone", "volunteer", "gatekeeper", "leader", "admin"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +27,8 @@ class CommandRoute:
     handler: Handler
     where: Where
     audience: Audience
+    # In a group, the command only works once the group is bound to a building.
+    needs_bound: bool = False
 
 
 @dataclass(slots=True)
@@ -38,12 +44,17 @@ class Router:
     views: dict[str, View] = field(default_factory=dict)
 
     def command(
-        self, name: str, *, where: Where = "any", audience: Audience = "everyone"
+        self,
+        name: str,
+        *,
+        where: Where = "any",
+        audience: Audience = "everyone",
+        needs_bound: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Route `/name` (used in `where`; listed in /help for `audience`)."""
 
         def register(handler: Handler) -> Handler:
-            self.commands[name] = CommandRoute(name, handler, where, audience)
+            self.commands[name] = CommandRoute(name, handler, where, audience, needs_bound)
             return handler
 
         return register

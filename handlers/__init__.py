@@ -1,5 +1,5 @@
 """Capability handlers; bot/app.py composes their routers in this order."""
 
-from handlers import groupbuy, onboarding
+from handlers import groupbuy, help, onboarding
 
-ROUTERS = [onboarding.router, groupbuy.router]
+ROUTERS = [onboarding.router, help.router, groupbuy.router]

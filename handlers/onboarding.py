@@ -14,9 +14,10 @@ from typing import Any
 
 from bot.context import Button, ContactRequest, Ctx, Keyboard, RemoveKeyboard
 from bot.i18n import LANGUAGES
-from bot.routing import CommandRoute, Router
+from bot.routing import Router
 from bot.transport import BadRequest
 from handlers.identity import is_chat_admin, sender_person
+from models.chat_language import group_language, set_group_language
 from models.conversations import (
     Conversation,
     current_conversation,
@@ -116,6 +117,7 @@ async def bind(ctx: Ctx) -> None:
         is_chat_admin=await is_chat_admin(ctx),
         now=ctx.clock.now(),
     )
+    ctx.lang = await _group_lang(ctx)
     _show_binding(ctx, binding, ctx.incoming.message_id or 0)
 
 
@@ -153,6 +155,7 @@ async def on_button(ctx: Ctx) -> None:
 async def on_rebind(ctx: Ctx) -> None:
     """`ob:rebind:<building id>:<msg>` confirms moving the group; building id 0 keeps it."""
     building, msg_id = (_int(p) for p in _button_parts(ctx, 3)[1:])
+    ctx.lang = await _group_lang(ctx)
     if building == 0:
         if not await is_chat_admin(ctx):
             raise NotChatAdmin()
@@ -206,7 +209,7 @@ async def unleader(ctx: Ctx) -> None:
     ctx.reply("leader/removed", who=change.name, building=change.building_name)
 
 
-@router.command("leaders", where="group")
+@router.command("leaders", where="group", needs_bound=True)
 async def leaders(ctx: Ctx) -> None:
     """/leaders lists the leaders of the group's building."""
     building, names = await leaders_of_chat(ctx.session, ctx.incoming.chat.id)
@@ -216,7 +219,7 @@ async def leaders(ctx: Ctx) -> None:
 # -- households ---------------------------------------------------------------------------------
 
 
-@router.command("register", where="group")
+@router.command("register", where="group", needs_bound=True)
 async def register(ctx: Ctx) -> None:
     """/register <room> in a bound group registers the sender's household in one line."""
     registration = await register_in_chat(
@@ -577,14 +580,14 @@ async def on_pool(ctx: Ctx) -> None:
         raise StaleButton()
 
 
-@router.command("rest")
+@router.command("rest", audience="volunteer")
 async def rest(ctx: Ctx) -> None:
     """/rest: a volunteer pauses (no calls until /back)."""
     set_availability(ctx.person, False)
     ctx.reply("volunteer/resting")
 
 
-@router.command("back")
+@router.command("back", audience="volunteer")
 async def back(ctx: Ctx) -> None:
     """/back: a resting volunteer is available again."""
     set_availability(ctx.person, True)
@@ -610,9 +613,34 @@ async def _show_profile(ctx: Ctx) -> None:
 
 @router.command("lang")
 async def lang(ctx: Ctx) -> None:
-    """/lang zh|en: the language Linli speaks to this person."""
+    """/lang zh|en: the sender's language (a leader's, in their building's group: the group's)."""
+    if await _sets_group_language(ctx):
+        return
     ctx.lang = choose_language(await sender_person(ctx), ctx.incoming.args)
     ctx.reply("lang/set", language=ctx.label("language", ctx.lang))
+
+
+async def _sets_group_language(ctx: Ctx) -> bool:
+    """In a bound group, a leader of its building sets the group's language (cards, notices)."""
+    chat = ctx.incoming.chat
+    if not chat.is_group or not await may_lead_here(ctx.session, ctx.person, chat.id):
+        return False
+    ctx.lang = await set_group_language(
+        ctx.session,
+        chat_id=chat.id,
+        actor=ctx.person,
+        language=ctx.incoming.args,
+        now=ctx.clock.now(),
+    )
+    ctx.reply("lang/group_set", language=ctx.label("language", ctx.lang))
+    return True
+
+
+async def _group_lang(ctx: Ctx) -> str:
+    """Answers that address the whole group speak the group's language."""
+    return await group_language(
+        ctx.session, ctx.incoming.chat.id, default=ctx.settings.default_language
+    )
 
 
 @router.command("forgetme", where="private")
@@ -641,31 +669,6 @@ async def on_forget(ctx: Ctx) -> None:
         ctx.reply("forget/kept")
     else:
         raise StaleButton()
-
-
-# -- help ---------------------------------------------------------------------------------------
-
-
-def commands_for(
-    routes: Iterable[CommandRoute], *, in_group: bool, is_leader: bool, is_admin: bool
-) -> list[str]:
-    """The commands a person may use in this kind of chat, given their roles, in route order."""
-    fits = ("any", "group") if in_group else ("any", "private")
-    allowed = {"everyone": True, "leader": is_leader or is_admin, "admin": is_admin}
-    return [r.name for r in routes if r.where in fits and allowed[r.audience]]
-
-
-@router.command("help")
-async def help_(ctx: Ctx) -> None:
-    """/help: the commands this person may use in this chat, in their language."""
-    chat = ctx.incoming.chat
-    names = commands_for(
-        ctx.commands.values(),
-        in_group=chat.is_group,
-        is_leader=await may_lead_here(ctx.session, ctx.person, chat.id if chat.is_group else None),
-        is_admin=await is_chat_admin(ctx),
-    )
-    ctx.reply("help", commands=names, in_group=chat.is_group)
 
 
 TAPS: dict[str, Callable[[Ctx], Awaitable[None]]] = {

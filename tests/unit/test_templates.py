@@ -188,6 +188,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"p": NEWCOMER, "skills": []},
     ],
     "lang/set": [{"language": "中文"}],
+    "lang/group_set": [{"language": "English"}],
     "forget/nothing": [{}],
     "forget/confirm": [{}],
     "forget/done": [{}],
