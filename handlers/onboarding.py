@@ -24,7 +24,14 @@ from models.conversations import (
     end_conversation,
     set_conversation,
 )
-from models.errors import LeaderTargetInvalid, NotChatAdmin, StaleButton, Usage
+from models.errors import (
+    InvalidRoom,
+    LeaderTargetInvalid,
+    NotAVolunteer,
+    NotChatAdmin,
+    StaleButton,
+    Usage,
+)
 from models.people import (
     SKILLS,
     Binding,
@@ -247,6 +254,10 @@ FLOWS: dict[str, tuple[str, ...]] = {
     "onboard": ("lang", "building", "room", "phone", "volunteer", "skills"),
     "volunteer": ("volunteer", "skills"),
     "skills": ("skills",),
+    # a registered person's /start offers these edits instead of the whole wizard
+    "room": ("building", "room"),
+    "phone": ("phone",),
+    "lang": ("lang",),
 }
 
 Prompt = Callable[[Ctx, dict[str, Any]], Awaitable[bool]]
@@ -315,7 +326,12 @@ async def _ask_lang(ctx: Ctx, data: dict[str, Any]) -> bool:
     )
     who = ctx.person.name if ctx.person else ""
     ctx.live(
-        _step_key(ctx, data, "lang"), ctx.incoming.chat.id, "wizard/lang", markup=markup, who=who
+        _step_key(ctx, data, "lang"),
+        ctx.incoming.chat.id,
+        "wizard/lang",
+        markup=markup,
+        who=who,
+        editing=data.get("editing", False),
     )
     return True
 
@@ -491,13 +507,8 @@ async def on_wizard_input(ctx: Ctx) -> None:
         return
     data = dict(convo.data)
     if convo.step == "room" and ctx.incoming.text:
-        registration = await register_household(
-            ctx.session,
-            person=await sender_person(ctx),
-            building_id=data["building_id"],
-            room_text=ctx.incoming.text,
-        )
-        data["room"] = registration.label
+        if not await _take_room(ctx, data, ctx.incoming.text):
+            return
     elif convo.step == "phone" and ctx.incoming.contact is not None:
         contact = ctx.incoming.contact
         record_phone(await sender_person(ctx), contact.phone_number, contact.user_id)
@@ -508,6 +519,23 @@ async def on_wizard_input(ctx: Ctx) -> None:
         ctx.reply("wizard/use_buttons", step=convo.step)
         return
     await _advance(ctx, convo.name, data, after=convo.step)
+
+
+async def _take_room(ctx: Ctx, data: dict[str, Any], text: str) -> bool:
+    """Register the typed room; an unreadable one is asked again (here, not with /register)."""
+    try:
+        registration = await register_household(
+            ctx.session,
+            person=await sender_person(ctx),
+            building_id=data["building_id"],
+            room_text=text,
+        )
+    except InvalidRoom as refusal:
+        # The shared refusal shows `/register 502`, a group command: useless in the private wizard.
+        ctx.reply("wizard/bad_room", text=refusal.values["text"])
+        return False
+    data["room"] = registration.label
+    return True
 
 
 def _is_skip(ctx: Ctx, text: str | None) -> bool:
@@ -522,6 +550,8 @@ for _flow in FLOWS:
 @router.command("start", where="private")
 async def start(ctx: Ctx) -> None:
     """/start [b<id>|me]: the onboarding wizard; a group's deep link pre-selects the building."""
+    if await _welcome_back(ctx):
+        return
     person = await sender_person(ctx)
     note_private_start(person)
     if ctx.incoming.args.strip() == "me":  # the link /me gives in a group
@@ -533,6 +563,51 @@ async def start(ctx: Ctx) -> None:
         if building is not None:
             data = {"building_id": building.id, "building_name": building.name}
     await _begin(ctx, "onboard", data)
+
+
+async def _welcome_back(ctx: Ctx) -> bool:
+    """A registered person's bare /start: their home and what to change, not the whole wizard."""
+    person = ctx.person
+    if ctx.incoming.args.strip() or person is None or person.household_id is None:
+        return False
+    profile = await profile_of(ctx.session, person)
+    markup = Keyboard.of(
+        [
+            Button(ctx.label("edit_room"), "ob:edit:room"),
+            Button(ctx.label("edit_phone"), "ob:edit:phone"),
+        ],
+        [
+            Button(ctx.label("edit_volunteering"), "ob:edit:vol"),
+            Button(ctx.label("edit_language"), "ob:edit:lang"),
+        ],
+    )
+    ctx.reply(
+        "wizard/registered",
+        markup=markup,
+        building=profile.building_name,
+        room=profile.household,
+        phone=bool(profile.phone),
+    )
+    return True
+
+
+async def on_edit(ctx: Ctx) -> None:
+    """`ob:edit:<room|phone|vol|lang>`: one part of a registered person's profile, via its flow."""
+    (part,) = _button_parts(ctx, 2)[1:]
+    person = require_registered(ctx.person)
+    if part == "vol":
+        await volunteer(ctx)
+    elif part == "phone":
+        profile = await profile_of(ctx.session, person)
+        await _begin(
+            ctx, "phone", {"building_name": profile.building_name, "room": profile.household}
+        )
+    elif part == "room":
+        await _begin(ctx, "room", {})
+    elif part == "lang":
+        await _begin(ctx, "lang", {"editing": True})
+    else:
+        raise StaleButton()
 
 
 @router.command("cancel", where="private")
@@ -574,24 +649,47 @@ async def on_pool(ctx: Ctx) -> None:
     if choice == "edit":
         await _begin(ctx, "skills", {"skills": list(person.skills or [])})
     elif choice == "leave":
+        _confirm_leaving(ctx)
+    elif choice == "quit":
         leave_volunteer_pool(person)
         ctx.reply("volunteer/left")
+    elif choice == "stay":
+        ctx.reply("volunteer/stayed")
     else:
         raise StaleButton()
+
+
+def _confirm_leaving(ctx: Ctx) -> None:
+    """Leaving the pool is one tap away from a misplaced thumb: ask before doing it."""
+    markup = Keyboard.of(
+        [
+            Button(ctx.label("leave_pool_yes"), "ob:pool:quit"),
+            Button(ctx.label("leave_pool_no"), "ob:pool:stay"),
+        ]
+    )
+    ctx.reply("volunteer/leave_confirm", markup=markup)
 
 
 @router.command("rest", audience="volunteer")
 async def rest(ctx: Ctx) -> None:
     """/rest: a volunteer pauses (no calls until /back)."""
-    set_availability(ctx.person, False)
+    _set_availability(ctx, False)
     ctx.reply("volunteer/resting")
 
 
 @router.command("back", audience="volunteer")
 async def back(ctx: Ctx) -> None:
     """/back: a resting volunteer is available again."""
-    set_availability(ctx.person, True)
+    _set_availability(ctx, True)
     ctx.reply("volunteer/back")
+
+
+def _set_availability(ctx: Ctx, available: bool) -> None:
+    """The refusal to a non-volunteer says "privately" only where that is news (in a group)."""
+    try:
+        set_availability(ctx.person, available)
+    except NotAVolunteer as refusal:
+        raise NotAVolunteer(private=ctx.incoming.chat.is_private) from refusal
 
 
 # -- profile, language, privacy -----------------------------------------------------------------
@@ -678,5 +776,6 @@ TAPS: dict[str, Callable[[Ctx], Awaitable[None]]] = {
     "vol": on_volunteer,
     "sk": on_skill,
     "pool": on_pool,
+    "edit": on_edit,
     "forget": on_forget,
 }

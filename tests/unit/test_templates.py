@@ -108,7 +108,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "errors/leader_target": [{}],
     "errors/not_a_leader_target": [{}],
-    "errors/not_a_volunteer": [{}],
+    "errors/not_a_volunteer": [{}, {"private": True}, {"private": False}],
     "errors/no_skills": [{}],
     "errors/foreign_contact": [{}],
     "errors/task_taken": [{"task_id": 4}],
@@ -150,7 +150,16 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"building": "2号楼", "names": []},
     ],
     "register/done": [{**BUILDING, "room": "3-502"}],
-    "wizard/lang": [{"who": "王秀英"}, {"who": ""}],
+    "wizard/lang": [
+        {"who": "王秀英", "editing": False},
+        {"who": "", "editing": False},
+        {"who": "王秀英", "editing": True},
+    ],
+    "wizard/registered": [
+        {"building": "1号楼 <B1>", "room": "3-502", "phone": True},
+        {"building": "1号楼", "room": "502", "phone": False},
+    ],
+    "wizard/bad_room": [{"text": "<b>五楼"}, {"text": ""}],
     "wizard/lang_chosen": [{"language": "English", "who": "Emma"}],
     "wizard/skill_toggled": [
         {"skill": "Medical", "added": True},
@@ -172,6 +181,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"flow": "onboard", "skills": []},
         {"flow": "skills", "skills": ["IT"]},
         {"flow": "volunteer", "skills": []},
+        {"flow": "room", "skills": []},
+        {"flow": "lang", "skills": []},
     ],
     "wizard/use_buttons": [{"step": s} for s in ("phone", "room", "lang")],
     "wizard/cancelled": [{"left": True}, {"left": False}],
@@ -180,6 +191,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"skills": ["Driving"], "available": False},
     ],
     "volunteer/left": [{}],
+    "volunteer/leave_confirm": [{}],
+    "volunteer/stayed": [{}],
     "volunteer/resting": [{}],
     "volunteer/back": [{}],
     "me/in_group": [{}],
@@ -271,6 +284,12 @@ LABEL_BUTTONS = (
     "leave_pool",
     "forget_yes",
     "forget_no",
+    "edit_room",
+    "edit_phone",
+    "edit_volunteering",
+    "edit_language",
+    "leave_pool_yes",
+    "leave_pool_no",
 )
 
 
