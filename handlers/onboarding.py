@@ -35,6 +35,7 @@ from models.errors import (
 from models.people import (
     SKILLS,
     Binding,
+    Household,
     appoint_leader,
     bind_chat,
     buildings_of,
@@ -566,9 +567,13 @@ async def start(ctx: Ctx) -> None:
 
 
 async def _welcome_back(ctx: Ctx) -> bool:
-    """A registered person's bare /start: their home and what to change, not the whole wizard."""
+    """A registered person's /start (or their own building's link): what to change, no wizard."""
     person = ctx.person
-    if ctx.incoming.args.strip() or person is None or person.household_id is None:
+    if person is None or person.household_id is None:
+        return False
+    household = await ctx.session.get(Household, person.household_id)
+    # The group's "leave a phone number or volunteer?" link is b<building>: no need to re-register.
+    if ctx.incoming.args.strip() not in ("", f"b{household.building_id if household else ''}"):
         return False
     profile = await profile_of(ctx.session, person)
     markup = Keyboard.of(

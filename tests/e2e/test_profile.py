@@ -31,6 +31,17 @@ async def test_registered_start_offers_edits_not_the_wizard(bot: BotWorld) -> No
     person = await _person(bot, resident)
     assert person is not None and person.language == "en" and person.household_id is not None
 
+    building = await _building_id(bot, "3号楼")
+    await people.say(resident, resident, f"/start b{building}")  # the group's link, registered
+    await people.wait_for(resident, says("already registered", "3号楼 3-502"))
+
+
+async def _building_id(bot: BotWorld, name: str) -> int:
+    async with bot.sessions() as session:
+        found = await session.scalar(select(Building.id).where(Building.name == name))
+        assert found is not None
+        return found
+
 
 async def test_changing_room_in_private_never_suggests_register(bot: BotWorld) -> None:
     """An unreadable room in the private wizard is asked again without the group's /register."""
@@ -41,8 +52,7 @@ async def test_changing_room_in_private_never_suggests_register(bot: BotWorld) -
     await people.say(resident, resident, "/start")
     menu = await people.wait_for(resident, has_button("ob:edit:room"))
     await people.tap(resident, resident, menu["message_id"], "ob:edit:room")
-    async with bot.sessions() as session:
-        building = await session.scalar(select(Building.id).where(Building.name == "3号楼"))
+    building = await _building_id(bot, "3号楼")
     choose = await people.wait_for(resident, has_button(f"ob:bld:{building}"))
     await people.tap(resident, resident, choose["message_id"], f"ob:bld:{building}")
     await people.wait_for(resident, says("请输入你在 3号楼 的房号"))
