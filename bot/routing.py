@@ -12,7 +12,12 @@ Handler = Callable[[Ctx], Awaitable[None]]
 # Renders a live message's current content by calling `ctx.live(...)` once; run by delivery.
 View = Callable[[Emitter, str], Awaitable[None]]
 Where = Literal["group", "private", "any"]
-Audience = Literal["everyone", "leader", "admin", "coordinator"]
+# Who may use a command, as the domain rules decide it:
+#   leader: leaders of the group's building (in private: of any building) and coordinators
+#   admin: the group's creator and administrators      volunteer: people in the volunteer pool
+#   gatekeeper: volunteers and leaders (who hand goods out at the gate)
+#   coordinator: the community's coordinators
+Audience = Literal["everyone", "volunteer", "gatekeeper", "leader", "admin", "coordinator"]
 # Things that happen to the bot rather than messages to it: "joined_group" (added to a group).
 Event = Literal["joined_group"]
 
@@ -28,6 +33,8 @@ class CommandRoute:
     # Asks Telegram who is an admin (getChatMember): the dispatcher does it before the write
     # transaction opens, so a network call never holds the database's write lock.
     member_check: bool = False
+    # In a group, the command only works once the group is bound to a building.
+    needs_bound: bool = False
 
 
 @dataclass(slots=True)
@@ -52,6 +59,7 @@ class Router:
         where: Where = "any",
         audience: Audience = "everyone",
         member_check: bool = False,
+        needs_bound: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Route `/name` (used in `where`; listed in /help for `audience`).
 
@@ -60,7 +68,9 @@ class Router:
         """
 
         def register(handler: Handler) -> Handler:
-            self.commands[name] = CommandRoute(name, handler, where, audience, member_check)
+            self.commands[name] = CommandRoute(
+                name, handler, where, audience, member_check, needs_bound
+            )
             return handler
 
         return register

@@ -1,11 +1,12 @@
 """Capability handlers; bot/app.py composes their routers in this order."""
 
-from handlers import buildings, greeting, groupbuy, households, onboarding
+from handlers import buildings, greeting, groupbuy, help, households, onboarding
 
 ROUTERS = [
     buildings.router,
     households.router,
     onboarding.router,
+    help.router,
     groupbuy.router,
     greeting.router,
 ]

@@ -27,6 +27,7 @@ from models.authority import (
     remove_leader,
     requests_for,
 )
+from models.chat_language import group_language
 from models.errors import LeaderTargetInvalid, NotChatAdmin, StaleButton, Usage
 from models.households import pending_members_for
 from models.people import Person
@@ -61,6 +62,13 @@ def _numbers(ctx: Ctx, count: int) -> list[int]:
     return [int(p) for p in parts]
 
 
+async def group_lang(ctx: Ctx) -> str:
+    """Answers that address the whole group speak the group's language."""
+    return await group_language(
+        ctx.session, ctx.incoming.chat.id, default=ctx.settings.default_language
+    )
+
+
 # -- binding a group to a building --------------------------------------------------------------
 
 
@@ -78,6 +86,7 @@ async def bind(ctx: Ctx) -> None:
         is_chat_admin=is_chat_admin(ctx),
         now=ctx.clock.now(),
     )
+    ctx.lang = await group_lang(ctx)
     _show_binding(ctx, binding, ctx.incoming.message_id or 0)
 
 
@@ -150,6 +159,7 @@ def _send_request(
 async def on_rebind(ctx: Ctx) -> None:
     """`bd:<building id>:<msg>` confirms moving the group; building id 0 keeps it."""
     building, msg_id = _numbers(ctx, 2)
+    ctx.lang = await group_lang(ctx)
     if building == 0:
         if not is_chat_admin(ctx):
             raise NotChatAdmin()
@@ -189,7 +199,9 @@ async def on_bind_decision(ctx: Ctx) -> None:
     ctx.send(
         decision.chat_id,
         "bind/approved" if decision.approved else "bind/rejected",
-        lang=ctx.settings.default_language,
+        lang=await group_language(
+            ctx.session, decision.chat_id, default=ctx.settings.default_language
+        ),
         **values,
     )
     requester = decision.requester
@@ -252,7 +264,7 @@ async def unleader(ctx: Ctx) -> None:
     ctx.reply("leader/removed", who=change.name, building=change.building_name)
 
 
-@router.command("leaders", where="group")
+@router.command("leaders", where="group", needs_bound=True)
 async def leaders(ctx: Ctx) -> None:
     """/leaders lists the leaders of the group's building."""
     building, names = await leaders_of_chat(ctx.session, ctx.incoming.chat.id)

@@ -14,6 +14,7 @@ from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.routing import Router
 from handlers.groupbuy_export import export_csv, export_xlsx
 from handlers.identity import can_reach, sender_person
+from models.chat_language import group_language
 from models.errors import StaleButton, Usage
 from models.groupbuy import (
     CANCELLED,
@@ -64,13 +65,15 @@ PAY_BUTTONS = 48  # unpaid rooms offered as buttons; /paid covers the rest
 async def card_view(ctx: Emitter, key: str) -> None:
     """Render group-buy card `groupbuy:<id>` as it is now (delivery calls this when sending)."""
     groupbuy = await find_groupbuy(ctx.session, None, key.partition(":")[2], ())
-    show_card(ctx, await board_of(ctx.session, groupbuy))
+    lang = await group_language(
+        ctx.session, groupbuy.chat_id, default=ctx.settings.default_language
+    )
+    show_card(ctx, await board_of(ctx.session, groupbuy), lang)
 
 
-def show_card(ctx: Emitter, board: Board) -> None:
-    """Post or refresh the group-buy's live 接龙 card in its group."""
+def show_card(ctx: Emitter, board: Board, lang: str) -> None:
+    """Post or refresh the group-buy's live 接龙 card in its group, in the group's language."""
     groupbuy = board.groupbuy
-    lang = ctx.settings.default_language
     ctx.live(
         groupbuy.live_key,
         groupbuy.chat_id,
@@ -379,7 +382,9 @@ async def arrived(ctx: Ctx) -> None:
     ctx.send(
         groupbuy.chat_id,
         "groupbuy/arrived_notice",
-        lang=ctx.settings.default_language,
+        lang=await group_language(
+            ctx.session, groupbuy.chat_id, default=ctx.settings.default_language
+        ),
         board=board,
     )
     reached = {person.household_id for person, _ in codes if can_reach(person)}
@@ -392,7 +397,7 @@ async def arrived(ctx: Ctx) -> None:
     ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
 
 
-@router.command("picked")
+@router.command("picked", audience="gatekeeper", needs_bound=True)
 async def picked(ctx: Ctx) -> None:
     """/picked <code>: a leader or volunteer at the gate hands a household its goods."""
     code = ctx.incoming.args.strip()
@@ -468,7 +473,7 @@ async def _after_change(ctx: Ctx, change: OrderChange) -> None:
     ctx.refresh(change.groupbuy.live_key, change.groupbuy.chat_id)
 
 
-@router.command("join", where="group")
+@router.command("join", where="group", needs_bound=True)
 async def join(ctx: Ctx) -> None:
     """/join [#id] A2 B1: sign the household up (or change its order)."""
     ref, text = _split_ref(ctx.incoming.args)

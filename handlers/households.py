@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.routing import Router
 from handlers.identity import can_reach, sender_person
+from models.chat_language import group_language
 from models.errors import StaleButton
 from models.households import (
     JoinStatus,
@@ -44,7 +45,7 @@ async def today_view(ctx: Emitter, key: str) -> None:
     if building is None:
         return
     rooms = await new_households_today(ctx.session, building.id, ctx.clock.now(), ctx.settings.tz)
-    lang = ctx.settings.default_language
+    lang = await group_language(ctx.session, chat_id, default=ctx.settings.default_language)
     markup = Keyboard.of(
         [Button(ctx.label("confirm_privately", lang=lang), url=ctx.deep_link(f"b{building.id}"))]
     )
@@ -61,7 +62,7 @@ async def today_view(ctx: Emitter, key: str) -> None:
     )
 
 
-@router.command("register", where="group")
+@router.command("register", where="group", needs_bound=True)
 async def register(ctx: Ctx) -> None:
     """/register <room> in a bound group: found the household, or ask its members."""
     person = await sender_person(ctx)

@@ -14,24 +14,25 @@ from typing import Any
 
 from bot.context import Button, ContactRequest, Ctx, Keyboard, RemoveKeyboard
 from bot.i18n import LANGUAGES
-from bot.routing import CommandRoute, Router
+from bot.routing import Router
 from handlers.households import tell_left_behind, tell_registration
-from handlers.identity import is_chat_admin, sender_person
+from handlers.identity import sender_person
+from models.chat_language import set_group_language
 from models.conversations import (
     Conversation,
     current_conversation,
     end_conversation,
     set_conversation,
 )
-from models.errors import StaleButton
-from models.households import JoinStatus, household_after_leaving, register
+from models.errors import InvalidRoom, NotAVolunteer, StaleButton
+from models.households import household_after_leaving, register
 from models.people import (
     SKILLS,
+    Household,
     buildings_of,
     choose_language,
     find_building,
     forget_person,
-    is_coordinator,
     join_volunteer_pool,
     leave_volunteer_pool,
     may_lead_here,
@@ -85,6 +86,10 @@ FLOWS: dict[str, tuple[str, ...]] = {
     "onboard": ("lang", "building", "room", "phone", "volunteer", "skills"),
     "volunteer": ("volunteer", "skills"),
     "skills": ("skills",),
+    # a registered person's /start offers these edits instead of the whole wizard
+    "room": ("building", "room"),
+    "phone": ("phone",),
+    "lang": ("lang",),
 }
 
 Prompt = Callable[[Ctx, dict[str, Any]], Awaitable[bool]]
@@ -153,7 +158,12 @@ async def _ask_lang(ctx: Ctx, data: dict[str, Any]) -> bool:
     )
     who = ctx.person.name if ctx.person else ""
     ctx.live(
-        _step_key(ctx, data, "lang"), ctx.incoming.chat.id, "wizard/lang", markup=markup, who=who
+        _step_key(ctx, data, "lang"),
+        ctx.incoming.chat.id,
+        "wizard/lang",
+        markup=markup,
+        who=who,
+        editing=data.get("editing", False),
     )
     return True
 
@@ -329,18 +339,8 @@ async def on_wizard_input(ctx: Ctx) -> None:
         return
     data = dict(convo.data)
     if convo.step == "room" and ctx.incoming.text:
-        person = await sender_person(ctx)
-        registration = await register(
-            ctx.session,
-            person=person,
-            building_id=data["building_id"],
-            room_text=ctx.incoming.text,
-            now=ctx.clock.now(),
-        )
-        # The wizard itself confirms; a pending join still asks the household's members.
-        tell_registration(ctx, person, registration, confirm=False)
-        data["room"] = registration.label
-        data["pending"] = registration.status is JoinStatus.PENDING
+        if not await _take_room(ctx, data, ctx.incoming.text):
+            return
     elif convo.step == "phone" and ctx.incoming.contact is not None:
         contact = ctx.incoming.contact
         record_phone(await sender_person(ctx), contact.phone_number, contact.user_id)
@@ -351,6 +351,27 @@ async def on_wizard_input(ctx: Ctx) -> None:
         ctx.reply("wizard/use_buttons", step=convo.step)
         return
     await _advance(ctx, convo.name, data, after=convo.step)
+
+
+async def _take_room(ctx: Ctx, data: dict[str, Any], text: str) -> bool:
+    """Register the typed room; an unreadable one is asked again (here, not with /register)."""
+    person = await sender_person(ctx)
+    try:
+        registration = await register(
+            ctx.session,
+            person=person,
+            building_id=data["building_id"],
+            room_text=text,
+            now=ctx.clock.now(),
+        )
+    except InvalidRoom as refusal:
+        # The shared refusal shows `/register 502`, a group command: useless in the private wizard.
+        ctx.reply("wizard/bad_room", text=refusal.values["text"])
+        return False
+    # The wizard itself confirms; a pending join still asks the household's members.
+    tell_registration(ctx, person, registration, confirm=False)
+    data["room"] = registration.label
+    return True
 
 
 def _is_skip(ctx: Ctx, text: str | None) -> bool:
@@ -365,6 +386,8 @@ for _flow in FLOWS:
 @router.command("start", where="private")
 async def start(ctx: Ctx) -> None:
     """/start [b<id>|me]: the onboarding wizard; a group's deep link pre-selects the building."""
+    if await _welcome_back(ctx):
+        return
     person = await sender_person(ctx)
     note_private_start(person)
     if ctx.incoming.args.strip() == "me":  # the link /me gives in a group
@@ -376,6 +399,55 @@ async def start(ctx: Ctx) -> None:
         if building is not None:
             data = {"building_id": building.id, "building_name": building.name}
     await _begin(ctx, "onboard", data)
+
+
+async def _welcome_back(ctx: Ctx) -> bool:
+    """A registered person's /start (or their own building's link): what to change, no wizard."""
+    person = ctx.person
+    if person is None or person.household_id is None:
+        return False
+    household = await ctx.session.get(Household, person.household_id)
+    # The group's "leave a phone number or volunteer?" link is b<building>: no need to re-register.
+    if ctx.incoming.args.strip() not in ("", f"b{household.building_id if household else ''}"):
+        return False
+    profile = await profile_of(ctx.session, person)
+    markup = Keyboard.of(
+        [
+            Button(ctx.label("edit_room"), "ob:edit:room"),
+            Button(ctx.label("edit_phone"), "ob:edit:phone"),
+        ],
+        [
+            Button(ctx.label("edit_volunteering"), "ob:edit:vol"),
+            Button(ctx.label("edit_language"), "ob:edit:lang"),
+        ],
+    )
+    ctx.reply(
+        "wizard/registered",
+        markup=markup,
+        building=profile.building_name,
+        room=profile.household,
+        phone=bool(profile.phone),
+    )
+    return True
+
+
+async def on_edit(ctx: Ctx) -> None:
+    """`ob:edit:<room|phone|vol|lang>`: one part of a registered person's profile, via its flow."""
+    (part,) = _button_parts(ctx, 2)[1:]
+    person = require_registered(ctx.person)
+    if part == "vol":
+        await volunteer(ctx)
+    elif part == "phone":
+        profile = await profile_of(ctx.session, person)
+        await _begin(
+            ctx, "phone", {"building_name": profile.building_name, "room": profile.household}
+        )
+    elif part == "room":
+        await _begin(ctx, "room", {})
+    elif part == "lang":
+        await _begin(ctx, "lang", {"editing": True})
+    else:
+        raise StaleButton()
 
 
 @router.command("cancel", where="private")
@@ -417,24 +489,47 @@ async def on_pool(ctx: Ctx) -> None:
     if choice == "edit":
         await _begin(ctx, "skills", {"skills": list(person.skills or [])})
     elif choice == "leave":
+        _confirm_leaving(ctx)
+    elif choice == "quit":
         leave_volunteer_pool(person)
         ctx.reply("volunteer/left")
+    elif choice == "stay":
+        ctx.reply("volunteer/stayed")
     else:
         raise StaleButton()
 
 
-@router.command("rest")
+def _confirm_leaving(ctx: Ctx) -> None:
+    """Leaving the pool is one tap away from a misplaced thumb: ask before doing it."""
+    markup = Keyboard.of(
+        [
+            Button(ctx.label("leave_pool_yes"), "ob:pool:quit"),
+            Button(ctx.label("leave_pool_no"), "ob:pool:stay"),
+        ]
+    )
+    ctx.reply("volunteer/leave_confirm", markup=markup)
+
+
+@router.command("rest", audience="volunteer")
 async def rest(ctx: Ctx) -> None:
     """/rest: a volunteer pauses (no calls until /back)."""
-    set_availability(ctx.person, False)
+    _set_availability(ctx, False)
     ctx.reply("volunteer/resting")
 
 
-@router.command("back")
+@router.command("back", audience="volunteer")
 async def back(ctx: Ctx) -> None:
     """/back: a resting volunteer is available again."""
-    set_availability(ctx.person, True)
+    _set_availability(ctx, True)
     ctx.reply("volunteer/back")
+
+
+def _set_availability(ctx: Ctx, available: bool) -> None:
+    """The refusal to a non-volunteer says "privately" only where that is news (in a group)."""
+    try:
+        set_availability(ctx.person, available)
+    except NotAVolunteer as refusal:
+        raise NotAVolunteer(private=ctx.incoming.chat.is_private) from refusal
 
 
 # -- profile, language, privacy -----------------------------------------------------------------
@@ -456,9 +551,27 @@ async def _show_profile(ctx: Ctx) -> None:
 
 @router.command("lang")
 async def lang(ctx: Ctx) -> None:
-    """/lang zh|en: the language Linli speaks to this person."""
+    """/lang zh|en: the sender's language (a leader's, in their building's group: the group's)."""
+    if await _sets_group_language(ctx):
+        return
     ctx.lang = choose_language(await sender_person(ctx), ctx.incoming.args)
     ctx.reply("lang/set", language=ctx.label("language", ctx.lang))
+
+
+async def _sets_group_language(ctx: Ctx) -> bool:
+    """In a bound group, a leader of its building sets the group's language (cards, notices)."""
+    chat = ctx.incoming.chat
+    if not chat.is_group or not await may_lead_here(ctx.session, ctx.person, chat.id):
+        return False
+    ctx.lang = await set_group_language(
+        ctx.session,
+        chat_id=chat.id,
+        actor=ctx.person,
+        language=ctx.incoming.args,
+        now=ctx.clock.now(),
+    )
+    ctx.reply("lang/group_set", language=ctx.label("language", ctx.lang))
+    return True
 
 
 @router.command("forgetme", where="private")
@@ -492,47 +605,12 @@ async def on_forget(ctx: Ctx) -> None:
         raise StaleButton()
 
 
-# -- help ---------------------------------------------------------------------------------------
-
-
-def commands_for(
-    routes: Iterable[CommandRoute],
-    *,
-    in_group: bool,
-    is_leader: bool,
-    is_admin: bool,
-    is_coordinator: bool = False,
-) -> list[str]:
-    """The commands a person may use in this kind of chat, given their roles, in route order."""
-    fits = ("any", "group") if in_group else ("any", "private")
-    allowed = {
-        "everyone": True,
-        "leader": is_leader or is_coordinator,
-        "admin": is_admin,
-        "coordinator": is_coordinator,
-    }
-    return [r.name for r in routes if r.where in fits and allowed[r.audience]]
-
-
-@router.command("help", member_check=True)
-async def help_(ctx: Ctx) -> None:
-    """/help: the commands this person may use in this chat, in their language."""
-    chat = ctx.incoming.chat
-    names = commands_for(
-        ctx.commands.values(),
-        in_group=chat.is_group,
-        is_leader=await may_lead_here(ctx.session, ctx.person, chat.id if chat.is_group else None),
-        is_admin=is_chat_admin(ctx),
-        is_coordinator=await is_coordinator(ctx.session, ctx.person),
-    )
-    ctx.reply("help", commands=names, in_group=chat.is_group)
-
-
 TAPS: dict[str, Callable[[Ctx], Awaitable[None]]] = {
     "lang": on_lang,
     "bld": on_building,
     "vol": on_volunteer,
     "sk": on_skill,
     "pool": on_pool,
+    "edit": on_edit,
     "forget": on_forget,
 }

@@ -95,6 +95,8 @@ class GroupChat(Base):
     title: Mapped[str] = mapped_column(String(128), default="")
     bound_at: Mapped[datetime]
     bound_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    # NULL: the deployment's LINLI_DEFAULT_LANGUAGE, so changing that setting reaches every group.
+    language: Mapped[str | None] = mapped_column(String(5))
 
 
 class Household(Base):

@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.sandbox.client import People
 from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 from bot.settings import Settings
+from tests.e2e.privacy import group_leaks, secrets_in
 
 
 @dataclass
@@ -64,3 +65,19 @@ async def bot(framework: str, db_url: str) -> AsyncIterator[BotWorld]:
         await people.close()
         await app.stop()
         await server.stop()
+
+
+@pytest.fixture(autouse=True)
+def privacy_sweep(request: pytest.FixtureRequest) -> None:
+    """Every test that runs the bot ends with the privacy sweep of its groups."""
+    if "bot" in request.fixturenames:
+        request.getfixturevalue("_swept_bot")
+
+
+@pytest.fixture
+async def _swept_bot(bot: BotWorld) -> AsyncIterator[BotWorld]:
+    """After the test, while the bot still runs: no group message exposes a neighbour."""
+    yield bot
+    await bot.settle()
+    found = group_leaks(bot.server.world, await secrets_in(bot.sessions))
+    assert not found, "a group was shown private details:\n" + "\n".join(found)

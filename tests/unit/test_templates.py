@@ -109,7 +109,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "errors/leader_target": [{}],
     "errors/not_a_leader_target": [{}],
-    "errors/not_a_volunteer": [{}],
+    "errors/not_a_volunteer": [{}, {"private": True}, {"private": False}],
     "errors/no_skills": [{}],
     "errors/foreign_contact": [{}],
     "errors/task_taken": [{"task_id": 4}],
@@ -192,7 +192,16 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"room": "3-502", "building": "3号楼", "approved": a} for a in (True, False)
     ],
     "household/member_left": [{"who": "Eve", "room": "3-502"}],
-    "wizard/lang": [{"who": "王秀英"}, {"who": ""}],
+    "wizard/lang": [
+        {"who": "王秀英", "editing": False},
+        {"who": "", "editing": False},
+        {"who": "王秀英", "editing": True},
+    ],
+    "wizard/registered": [
+        {"building": "1号楼 <B1>", "room": "3-502", "phone": True},
+        {"building": "1号楼", "room": "502", "phone": False},
+    ],
+    "wizard/bad_room": [{"text": "<b>五楼"}, {"text": ""}],
     "wizard/lang_chosen": [{"language": "English", "who": "Emma"}],
     "wizard/skill_toggled": [
         {"skill": "Medical", "added": True},
@@ -214,6 +223,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"flow": "onboard", "skills": []},
         {"flow": "skills", "skills": ["IT"]},
         {"flow": "volunteer", "skills": []},
+        {"flow": "room", "skills": []},
+        {"flow": "lang", "skills": []},
     ],
     "wizard/use_buttons": [{"step": s} for s in ("phone", "room", "lang")],
     "wizard/cancelled": [{"left": True}, {"left": False}],
@@ -222,6 +233,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"skills": ["Driving"], "available": False},
     ],
     "volunteer/left": [{}],
+    "volunteer/leave_confirm": [{}],
+    "volunteer/stayed": [{}],
     "volunteer/resting": [{}],
     "volunteer/back": [{}],
     "me/in_group": [{}],
@@ -230,6 +243,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"p": NEWCOMER, "skills": []},
     ],
     "lang/set": [{"language": "中文"}],
+    "lang/group_set": [{"language": "English"}],
     "forget/nothing": [{}],
     "forget/confirm": [{}],
     "forget/done": [{}],
@@ -312,6 +326,12 @@ LABEL_BUTTONS = (
     "leave_pool",
     "forget_yes",
     "forget_no",
+    "edit_room",
+    "edit_phone",
+    "edit_volunteering",
+    "edit_language",
+    "leave_pool_yes",
+    "leave_pool_no",
 )
 
 
