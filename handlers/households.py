@@ -173,7 +173,11 @@ async def on_member_decision(ctx: Ctx) -> None:
         "room": decision.label,
         "building": decision.building_name,
     }
-    ctx.reply("household/decided", applicant=applicant.name, **values)
+    # Only ever in the decider's private chat: a room next to a name is no group's business.
+    if ctx.incoming.chat.is_private:
+        ctx.reply("household/decided", applicant=applicant.name, **values)
+    else:
+        ctx.answer("household/decided", alert=True, applicant=applicant.name, **values)
     if can_reach(applicant):
         ctx.send(
             applicant.tg_user_id,
@@ -182,4 +186,3 @@ async def on_member_decision(ctx: Ctx) -> None:
             **values,
         )
     tell_left_behind(ctx, applicant, decision.left_behind, decision.previous_label)
-    ctx.answer()

@@ -28,7 +28,10 @@ async def test_a_bound_group_adding_the_bot_back_hears_its_building(bot: BotWorl
     admin = await bot.people.add_user("Sarah Lin", language_code="en")
     group = await bot.people.add_group("Building 2 neighbours", creator_id=admin)
     await bot.people.say(admin, group, "/bind Building 2")
-    await bot.people.wait_for(group, lambda m: "linked to" in (m.get("text") or ""))
+    await bot.people.wait_for(group, lambda m: "本群已绑定到" in (m.get("text") or ""))
+    # Group messages speak the group's language, which its leader sets.
+    await bot.people.say(admin, group, "/lang en")
+    await bot.people.wait_for(group, lambda m: "English" in (m.get("text") or ""))
 
     await bot.people.set_member(group, bot.server.world.bot.id, "kicked", by=admin)
     await bot.people.set_member(group, bot.server.world.bot.id, "member", by=admin)

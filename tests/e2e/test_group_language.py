@@ -20,7 +20,7 @@ async def test_a_leaders_lang_sets_the_cards_language_a_residents_does_not(bot: 
     await people.say(sarah, group, "/bind 2号楼")
     await people.wait_for(group, says("本群已绑定到", "2号楼"))
     await people.say(li, group, "/register 2-301")
-    await people.wait_for(group, says("已登记", "2-301"))
+    await people.wait_for(group, says("今日新登记", "2-301"))
 
     await people.say(li, group, "/lang en")
     await people.wait_for(group, says("talk to you in English"))

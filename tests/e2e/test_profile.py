@@ -16,7 +16,7 @@ async def test_registered_start_offers_edits_not_the_wizard(bot: BotWorld) -> No
     people = bot.people
     _admin, resident, group = await _bound_group(bot)
     await people.say(resident, group, "/register 3-502")
-    await people.wait_for(group, says("已登记"))
+    await people.wait_for(group, says("今日新登记"))
 
     await people.say(resident, resident, "/start")
     menu = await people.wait_for(resident, says("你已经登记过了", "3号楼 3-502", "还没留电话"))
@@ -48,7 +48,7 @@ async def test_changing_room_in_private_never_suggests_register(bot: BotWorld) -
     people = bot.people
     _admin, resident, group = await _bound_group(bot)
     await people.say(resident, group, "/register 3-502")
-    await people.wait_for(group, says("已登记"))
+    await people.wait_for(group, says("今日新登记"))
     await people.say(resident, resident, "/start")
     menu = await people.wait_for(resident, has_button("ob:edit:room"))
     await people.tap(resident, resident, menu["message_id"], "ob:edit:room")
@@ -73,7 +73,7 @@ async def test_leaving_the_pool_asks_first_and_rest_answers_in_place(bot: BotWor
     people = bot.people
     _admin, resident, group = await _bound_group(bot)
     await people.say(resident, group, "/register 3-502")
-    await people.wait_for(group, says("已登记"))
+    await people.wait_for(group, says("今日新登记"))
     await people.say(resident, resident, "/rest")
     refusal = await people.wait_for(resident, says("你还不是志愿者", "/volunteer"))
     assert "私聊" not in (refusal.get("text") or "")

@@ -68,7 +68,7 @@ async def test_an_approved_request_binds_the_group(bot: BotWorld) -> None:
     second = await people.add_group("Building 3 volunteers", creator_id=helper)
     await start_privately(bot, [helper])
     await people.say(helper, second, "/bind 3号楼")
-    await people.wait_for(second, says("needs their approval"))
+    await people.wait_for(second, says("需要他们", "已私信通知 1 位"))
     request = await people.wait_for(leader, says("绑定申请"))
     approve = next(b for b in buttons(request) if b.endswith(":1"))
     await people.tap(leader, leader, request["message_id"], approve)

@@ -10,6 +10,7 @@ from handlers.help import Standing, commands_for
 ROUTES = [route for router in ROUTERS for route in router.commands.values()]
 
 EVERYONE_PRIVATE = {"start", "cancel", "volunteer", "me", "lang", "forgetme", "help"}
+LEADER_PRIVATE = {"pending"}
 LEADER_ANYWHERE = {"close", "reopen", "extend", "cancelbuy", "paid", "unpaid", "summary"}
 LEADER_ANYWHERE |= {"export", "arrived", "uncollected"}
 LEADER_IN_GROUP = LEADER_ANYWHERE | {"groupbuy", "leader", "unleader"}
@@ -21,7 +22,9 @@ TABLE = [
         "private",
         Standing(in_group=False),
         EVERYONE_PRIVATE,
-        {"rest", "back", "picked", "register", "join", "bind"} | LEADER_ANYWHERE,
+        {"rest", "back", "picked", "register", "join", "bind", "coordinator"}
+        | LEADER_ANYWHERE
+        | LEADER_PRIVATE,
     ),
     (
         "volunteer",
@@ -34,7 +37,14 @@ TABLE = [
         "leader",
         "private",
         Standing(in_group=False, leader=True),
-        EVERYONE_PRIVATE | LEADER_ANYWHERE | {"picked"},
+        EVERYONE_PRIVATE | LEADER_ANYWHERE | LEADER_PRIVATE | {"picked"},
+        {"rest", "back", "groupbuy", "bind", "register", "coordinator"},
+    ),
+    (
+        "coordinator",
+        "private",
+        Standing(in_group=False, coordinator=True),
+        EVERYONE_PRIVATE | LEADER_ANYWHERE | LEADER_PRIVATE | {"coordinator", "picked"},
         {"rest", "back", "groupbuy", "bind", "register"},
     ),
     (
@@ -80,11 +90,12 @@ TABLE = [
         {"rest", "back", "bind"},
     ),
     (
+        # Administering a group grants no leadership: only /bind, which may become a request.
         "admin",
         "bound group",
         Standing(in_group=True, bound=True, admin=True),
-        LEADER_IN_GROUP | {"bind", "register", "join"},
-        {"picked", "rest", "back"},
+        {"bind", "register", "join"},
+        {"picked", "rest", "back"} | LEADER_IN_GROUP,
     ),
 ]
 

@@ -1,0 +1,188 @@
+"""The authorization matrix of building authority: every leader or coordinator command and
+button, tried by every kind of person. Refusals must say why and change nothing.
+
+Kinds: a resident, a pending household member, a volunteer, a leader of another building, the
+admin of an unbound group (a member here), a leader of this building, a coordinator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from models.authority import bind_chat
+from models.people import (
+    BindRequest,
+    BuildingLeader,
+    Coordinator,
+    GroupChat,
+    Household,
+    Person,
+    ensure_person,
+    register_household,
+)
+from tests.e2e.conftest import BotWorld
+from tests.e2e.groupbuy_helpers import says, start_privately
+
+KINDS = [
+    "resident",
+    "pending",
+    "volunteer",
+    "other_leader",
+    "unbound_admin",
+    "leader",
+    "coordinator",
+]
+ALLOWED = {"leader", "coordinator"}
+
+
+@dataclass
+class World:
+    group: int
+    building_id: int
+    other_building_id: int
+    people: dict[str, int]
+    target: int  # a plain member the commands name
+    applicant_id: int  # a person waiting to join room 201 (whose member is not in KINDS)
+    household_201: int
+    request_id: int  # a rogue group's pending request for this building
+    bind_message: int  # a bot message in the group to tap forged buttons on
+
+
+async def _world(bot: BotWorld) -> World:
+    people, now = bot.people, bot.clock.now()
+    ids = {kind: await people.add_user(kind) for kind in KINDS}
+    target = await people.add_user("Target")
+    member_201 = await people.add_user("Member201")
+    applicant = await people.add_user("Applicant")
+    group = await people.add_group(
+        "3号楼群",
+        creator_id=ids["leader"],
+        member_ids=[u for k, u in ids.items() if k != "leader"] + [target, member_201, applicant],
+    )
+    await people.add_group("5号楼群", creator_id=ids["other_leader"])
+    await people.add_group("Unbound", creator_id=ids["unbound_admin"])
+    await start_privately(bot, [*ids.values()])
+    await people.say(ids["leader"], group, "/bind 3号楼")
+    bound = await people.wait_for(group, says("本群已绑定到"))
+    async with bot.sessions() as s, s.begin():
+        person = {k: await ensure_person(s, u, k, now) for k, u in ids.items()}
+        await s.flush()
+        other = await bind_chat(
+            s,
+            chat_id=-5555,
+            title="5号楼群",
+            building_name="5号楼",
+            community_name=bot.app.settings.community_name,
+            timezone="Asia/Shanghai",
+            binder=person["other_leader"],
+            is_chat_admin=True,
+            now=now,
+        )
+        building_id = (await s.get(GroupChat, group)).building_id
+        s.add(Coordinator(person_id=person["coordinator"].id, appointed_at=now))
+        for kind, room in (("resident", "101"), ("volunteer", "102")):
+            await register_household(
+                s, person=person[kind], building_id=building_id, room_text=room, now=now
+            )
+        person["volunteer"].is_volunteer = True
+        person["volunteer"].skills = ["driving"]
+        first = await ensure_person(s, member_201, "Member201", now)
+        await register_household(s, person=first, building_id=building_id, room_text="201")
+        person["pending"].pending_household_id = first.household_id
+        waiting = await ensure_person(s, applicant, "Applicant", now)
+        waiting.pending_household_id = first.household_id
+        await ensure_person(s, target, "Target", now)
+        rogue = await ensure_person(s, 4242, "Rogue", now)
+        await s.flush()
+        request = BindRequest(
+            chat_id=-4242,
+            chat_title="Fake",
+            building_id=building_id,
+            requested_by=rogue.id,
+            status="pending",
+            created_at=now,
+        )
+        s.add(request)
+        await s.flush()
+        return World(
+            group,
+            building_id,
+            other.building_id,
+            ids,
+            target,
+            waiting.id,
+            first.household_id,
+            request.id,
+            bound["message_id"],
+        )
+
+
+async def _authority(bot: BotWorld) -> tuple:
+    """Every row an authority action could change."""
+    async with bot.sessions() as s:
+        return (
+            sorted(
+                (
+                    await s.execute(select(BuildingLeader.building_id, BuildingLeader.person_id))
+                ).all()
+            ),
+            sorted((await s.execute(select(Coordinator.person_id))).all()),
+            sorted((await s.execute(select(GroupChat.chat_id, GroupChat.building_id))).all()),
+            sorted((await s.execute(select(BindRequest.id, BindRequest.status))).all()),
+            sorted(
+                (
+                    await s.execute(
+                        select(Person.id, Person.household_id, Person.pending_household_id)
+                    )
+                ).all()
+            ),
+            sorted((await s.execute(select(Household.id))).all()),
+        )
+
+
+async def _answer(bot: BotWorld, query: str) -> str:
+    for _ in range(200):  # a tap's answer carries no message to wait for
+        answers = await bot.people.answers(query)
+        if answers:
+            return answers[0].get("text") or ""
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"tap {query} was never answered")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
+    """Each leader/coordinator action: allowed for leaders and coordinators, refused otherwise."""
+    world = await _world(bot)
+    people, actor, group = bot.people, world.people[kind], world.group
+    before = await _authority(bot)
+
+    async def command(text: str, who: set[str], refusal: str, success: str) -> None:
+        seen = {m["message_id"] for m in await people.bot_messages(group)}
+        await people.say(actor, group, text)
+        reply = await people.wait_for(group, lambda m: m["message_id"] not in seen)
+        expected = success if kind in who else refusal
+        assert expected in (reply.get("text") or ""), (kind, text, reply.get("text"))
+
+    async def tap(data: str, who: set[str], refusal: str) -> None:
+        answer = await _answer(
+            bot, await people.tap(actor, group, world.bind_message, data, force=True)
+        )
+        assert (refusal in answer) != (kind in who), (kind, data, answer)
+
+    await command(f"/leader {world.target}", ALLOWED, "只有本楼的楼组长", "现在是 3号楼 的楼组长")
+    await command(f"/unleader {world.target}", ALLOWED, "只有本楼的楼组长", "不再担任")
+    await command(
+        f"/coordinator {world.target}", {"coordinator"}, "只有社区协调员", "现在是社区协调员"
+    )
+    await tap(f"bq:{world.request_id}:0", ALLOWED, "只有本楼的楼组长")
+    await tap(
+        f"hh:{world.applicant_id}:{world.household_201}:0", ALLOWED, "只有这户的家人或本楼的楼组长"
+    )
+    # Moving the group: only its admin who leads its building (the leader created the group).
+    await tap(f"bd:{world.other_building_id}:{world.bind_message}", {"leader"}, "只有群主")
+    if kind not in ALLOWED:
+        assert await _authority(bot) == before
