@@ -90,6 +90,7 @@ def tell_registration(
         "building_id": registration.building_id,
         "room": registration.label,
         "status": str(registration.status),
+        "asked": len(registration.approvers),
     }
     if confirm and can_reach(person):
         ctx.send(person.tg_user_id, "register/done", lang=ctx.lang, **values)

@@ -404,6 +404,20 @@ async def start(ctx: Ctx) -> None:
 async def _welcome_back(ctx: Ctx) -> bool:
     """A registered person's /start (or their own building's link): what to change, no wizard."""
     person = ctx.person
+    if person is not None and person.household_id is None and person.pending_household_id:
+        # Someone waiting to join a household hears where it stands, not the wizard again.
+        waiting = await ctx.session.get(Household, person.pending_household_id)
+        if waiting is not None:
+            building = await find_building(ctx.session, waiting.building_id)
+            ctx.reply(
+                "register/done",
+                status="pending",
+                building=building.name if building else "",
+                building_id=waiting.building_id,
+                room=waiting.label,
+                asked=None,
+            )
+            return True
     if person is None or person.household_id is None:
         return False
     household = await ctx.session.get(Household, person.household_id)

@@ -102,6 +102,8 @@ async def test_registering_someone_elses_flat_waits_for_its_members(bot: BotWorl
     async with bot.sessions() as session:
         person = await find_person(session, mallory)
         assert person is not None and person.household_id is None
+    await people.say(mallory, mallory, "/start")
+    await people.wait_for(mallory, says("还在等待确认"))
     # Mallory forging Alice's [Approve] tap in the group is refused.
     card = await people.wait_for(group, says("今日新登记"))
     approve = next(b for b in buttons(ask) if b.endswith(":1"))

@@ -152,8 +152,9 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"building": "2号楼", "names": []},
     ],
     "register/done": [
-        {**BUILDING, "room": "3-502", "status": status}
+        {**BUILDING, "room": "3-502", "status": status, "asked": asked}
         for status in ("founded", "unchanged", "pending")
+        for asked in (None, 0, 2)
     ],
     "register/check_private": [BUILDING],
     "register/today": [
