@@ -1,5 +1,5 @@
 """Capability handlers; bot/app.py composes their routers in this order."""
 
-from handlers import groupbuy, onboarding
+from handlers import groupbuy, groupbuy_leader, onboarding
 
-ROUTERS = [onboarding.router, groupbuy.router]
+ROUTERS = [onboarding.router, groupbuy.router, groupbuy_leader.router]

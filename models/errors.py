@@ -307,6 +307,15 @@ class AlreadyPickedUp(DomainError):
     template = "errors/groupbuy_already_picked"
 
 
+class TooManyGuesses(DomainError):
+    """Too many wrong pickup codes lately; values: `minutes` (until the next try is allowed)."""
+
+    template = "errors/groupbuy_too_many_tries"
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(minutes=minutes)
+
+
 class NotGatekeeper(DomainError):
     """Only leaders and volunteers hand goods out."""
 
@@ -317,3 +326,12 @@ class OtherBuilding(DomainError):
     """The household lives in another building than the group-buy's; values: `building`."""
 
     template = "errors/groupbuy_other_building"
+
+
+class NotYourRoom(DomainError):
+    """A 接龙 line names another household's room; values: `room` (as read), `own` (theirs)."""
+
+    template = "errors/groupbuy_not_your_room"
+
+    def __init__(self, room: str, own: str) -> None:
+        super().__init__(room=room, own=own)
