@@ -7,7 +7,7 @@ rendered here; whether they go straight to the leader or behind a deep link is d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.transport import TransportError
@@ -95,7 +95,7 @@ async def notify_promotions(ctx: Emitter, change: OrderChange) -> None:
         )
 
 
-async def to_leader(ctx: Ctx, payload: str, deliver: Callable[[Person], Awaitable[None]]) -> None:
+async def to_leader(ctx: Ctx, payload: str, deliver: Callable[[Person], None]) -> None:
     """Deliver a leader's private answer, or (if Linli cannot write to them) a link that will.
 
     In a group the reply only says which: "sent privately", or the t.me link; the answer
@@ -103,7 +103,7 @@ async def to_leader(ctx: Ctx, payload: str, deliver: Callable[[Person], Awaitabl
     """
     leader = await sender_person(ctx)
     if can_reach(leader):
-        await deliver(leader)
+        deliver(leader)
         if ctx.incoming.chat.is_group:
             ctx.reply("groupbuy/sent_privately")
     else:
