@@ -113,7 +113,7 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str, *, reply: bool) -> N
         request = parse_order(order_text, item_codes=await item_codes(ctx.session, groupbuy.id))
     except NotYourRoom as other:
         # Someone else's 接龙 line copied back: never argued about in the group.
-        _hint(ctx, "groupbuy/not_your_room", title=groupbuy.title, **other.values)
+        _hint(ctx, other.template, **other.values)
         return
     except OrderSyntax:
         if not reply:
