@@ -184,6 +184,25 @@ class GroupBuyLine(Base):
     )
 
 
+class GroupBuyWait(Base):
+    """A place on an item's waitlist: units a household asked for at one moment.
+
+    A line can hold several places: what a household adds while it waits queues behind
+    everyone who was already waiting, instead of jumping ahead with its first place.
+    """
+
+    __tablename__ = "groupbuy_waits"
+
+    id: Mapped[int] = mapped_column(IntPK, primary_key=True)
+    line_id: Mapped[int] = mapped_column(
+        ForeignKey("groupbuy_lines.id", ondelete="CASCADE"), index=True
+    )
+    units: Mapped[int]
+    since: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("units > 0", name="units_positive"),)
+
+
 class PickupTry(Base):
     """A wrong pickup-code guess (a code, a pk button or a `gb` link), kept to limit guessing."""
 
@@ -510,15 +529,20 @@ async def change_order(
         if wanted > current:
             granted = await _reserve(session, item, wanted - current)
             line.quantity += granted
-            if granted < wanted - current:
+            extra = wanted - current - granted
+            if extra:
                 line.waitlisted_at = line.waitlisted_at or now
-                line.waitlisted += wanted - current - granted
+                line.waitlisted += extra
             await _save_line(session, order_id, line)
+            if extra:
+                await _queue(session, line, extra, now)
         elif wanted < current:
             shrank = True
             released = current - wanted
             from_waitlist = min(line.waitlisted, released)
             line.waitlisted -= from_waitlist
+            if from_waitlist:
+                await _unqueue(session, line, from_waitlist)
             from_stock = released - from_waitlist
             line.quantity -= from_stock
             if not line.waitlisted:
@@ -735,27 +759,59 @@ async def _release(session: AsyncSession, item: GroupBuyItem, units: int) -> Non
     )
 
 
+async def _queue(session: AsyncSession, line: _Line, units: int, now: datetime) -> None:
+    """Units that did not fit join the end of the item's waitlist, whoever asks for them."""
+    assert line.id is not None
+    await session.execute(insert(GroupBuyWait).values(line_id=line.id, units=units, since=now))
+
+
+async def _unqueue(session: AsyncSession, line: _Line, units: int) -> None:
+    """A household asking for less gives up its latest places first (keeping its earliest)."""
+    waits = await session.execute(
+        select(GroupBuyWait.id, GroupBuyWait.units)
+        .where(GroupBuyWait.line_id == line.id)
+        .order_by(GroupBuyWait.since.desc(), GroupBuyWait.id.desc())
+    )
+    for wait_id, waiting in waits.all():
+        if units <= 0:
+            break
+        taken = min(units, waiting)
+        units -= taken
+        if taken == waiting:
+            await session.execute(delete(GroupBuyWait).where(GroupBuyWait.id == wait_id))
+        else:
+            await session.execute(
+                update(GroupBuyWait)
+                .where(GroupBuyWait.id == wait_id)
+                .values(units=GroupBuyWait.units - taken)
+            )
+
+
 async def _promote(session: AsyncSession, item: GroupBuyItem, now: datetime) -> list[Promotion]:
-    """Give released stock to the waitlist, first come first served."""
-    promotions: list[Promotion] = []
+    """Give released stock to the waitlist, first come first served (place by place)."""
+    granted_to: dict[int, int] = {}
     waiting = await session.execute(
-        select(GroupBuyLine, GroupBuyOrder.household_id)
+        select(GroupBuyWait, GroupBuyLine, GroupBuyOrder.household_id)
+        .join(GroupBuyLine, GroupBuyLine.id == GroupBuyWait.line_id)
         .join(GroupBuyOrder, GroupBuyOrder.id == GroupBuyLine.order_id)
-        .where(GroupBuyLine.item_id == item.id, GroupBuyLine.waitlisted > 0)
-        .order_by(GroupBuyLine.waitlisted_at, GroupBuyLine.id)
+        .where(GroupBuyLine.item_id == item.id)
+        .order_by(GroupBuyWait.since, GroupBuyWait.id)
         .with_for_update(of=GroupBuyLine)
     )
-    for line, household_id in waiting:
-        granted = await _reserve(session, item, line.waitlisted)
+    for wait, line, household_id in waiting:
+        granted = await _reserve(session, item, wait.units)
         if not granted:
             break
         line.quantity += granted
         line.waitlisted -= granted
         if not line.waitlisted:
             line.waitlisted_at = None
-        promotions.append(Promotion(household_id, item.code, granted))
+        wait.units -= granted
+        if not wait.units:
+            await session.delete(wait)
+        granted_to[household_id] = granted_to.get(household_id, 0) + granted
     await session.flush()
-    return promotions
+    return [Promotion(household, item.code, units) for household, units in granted_to.items()]
 
 
 # -- the leader's side ------------------------------------------------------------------------

@@ -1168,3 +1168,39 @@ async def test_a_room_first_order_must_be_ones_own(sessions: Sessions) -> None:
         for other in ("2-1201", "502"):
             with pytest.raises(NotYourRoom):
                 await require_own_room(s, home, other)
+
+
+async def test_more_asked_while_waiting_joins_the_end_of_the_waitlist(sessions: Sessions) -> None:
+    """A waiting household keeps its place only for what it asked first; extras queue last."""
+    world = await _world(sessions)
+    gb = await _open(sessions, world, _stocked(2))
+    holder, other, early, late = world.households[:4]
+    await _order(sessions, gb, holder, A=1)
+    await _order(sessions, gb, other, A=1)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=1), A=1)
+    await _order(sessions, gb, late, now=NOW + timedelta(seconds=2), A=1)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=3), A=2)
+    assert (await _board(sessions, gb)).line_of(early).waitlisted == {"A": 2}
+
+    change = await _order(sessions, gb, holder, now=NOW + timedelta(seconds=4), A=0)
+    assert change.promotions == [Promotion(early, "A", 1)], "its first place comes first"
+    change = await _order(sessions, gb, other, now=NOW + timedelta(seconds=5), A=0)
+    assert change.promotions == [Promotion(late, "A", 1)], "its extra waits behind `late`"
+    board = await _board(sessions, gb)
+    assert board.line_of(early).quantities == {"A": 1}
+    assert board.line_of(early).waitlisted == {"A": 1}
+    assert board.line_of(late).quantities == {"A": 1}
+
+
+async def test_asking_for_less_while_waiting_gives_up_the_latest_place(sessions: Sessions) -> None:
+    """Lowering a waiting order drops its newest places and keeps its earliest one."""
+    world = await _world(sessions)
+    gb = await _open(sessions, world, _stocked(1))
+    holder, early, late = world.households[:3]
+    await _order(sessions, gb, holder, A=1)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=1), A=1)
+    await _order(sessions, gb, late, now=NOW + timedelta(seconds=2), A=1)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=3), A=2)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=4), A=1)
+    change = await _order(sessions, gb, holder, now=NOW + timedelta(seconds=5), A=0)
+    assert change.promotions == [Promotion(early, "A", 1)]
