@@ -232,3 +232,20 @@ async def test_the_same_title_twice_in_a_day_asks_the_leader_first(bot: BotWorld
     await until_handled(bot, before + 1)
     cards = [m for m in await bot.people.bot_messages(world.group) if has_button("gb:+:")(m)]
     assert len(cards) == 2
+
+
+async def test_at_the_deadline_an_unreachable_organiser_gets_a_link_in_the_group(
+    bot: BotWorld,
+) -> None:
+    """The deadline closes the buy; the pack waits behind a link instead of going nowhere."""
+    world = await building_with_residents(bot, [("1-101", 1)], leader_started=False)
+    _card, gid = await open_groupbuy(bot, world)
+    await _said(bot, world.first_of("1-101").user_id, world.group, "/join A1")
+    bot.clock.advance(timedelta(days=2))
+    await bot.app.tick()
+    await bot.settle()
+    notice = await bot.people.wait_for(world.group, says("「蔬菜套餐」已到截止时间"))
+    assert f"{LINK}gp{gid}" in str(notice)
+    assert await bot.people.bot_messages(world.leader) == []
+    await _said(bot, world.leader, world.leader, f"/start gp{gid}")
+    await bot.people.wait_for(world.leader, says("供应商汇总", "共 1 户"))
