@@ -1,6 +1,14 @@
 """Capability handlers; bot/app.py composes their routers in this order."""
 
-from handlers import buildings, greeting, groupbuy, help, households, onboarding
+from handlers import (
+    buildings,
+    greeting,
+    groupbuy,
+    groupbuy_leader,
+    help,
+    households,
+    onboarding,
+)
 
 ROUTERS = [
     buildings.router,
@@ -8,5 +16,6 @@ ROUTERS = [
     onboarding.router,
     help.router,
     groupbuy.router,
+    groupbuy_leader.router,
     greeting.router,
 ]

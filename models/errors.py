@@ -307,6 +307,15 @@ class AlreadyPickedUp(DomainError):
     template = "errors/groupbuy_already_picked"
 
 
+class TooManyGuesses(DomainError):
+    """Too many wrong pickup codes lately; values: `minutes` (until the next try is allowed)."""
+
+    template = "errors/groupbuy_too_many_tries"
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(minutes=minutes)
+
+
 class NotGatekeeper(DomainError):
     """Only leaders and volunteers hand goods out."""
 
@@ -359,3 +368,12 @@ class NotHouseholdMember(DomainError):
     """Only the household's members (or the building's leaders) may decide who joins it."""
 
     template = "errors/not_household_member"
+
+
+class NotYourRoom(DomainError):
+    """A 接龙 line names another household's room; values: `room` (as read), `own` (theirs)."""
+
+    template = "errors/groupbuy_not_your_room"
+
+    def __init__(self, room: str, own: str) -> None:
+        super().__init__(room=room, own=own)

@@ -7,6 +7,7 @@ in order, whenever units are released.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,10 +45,11 @@ from models.errors import (
     NotALeader,
     NotArrivedYet,
     NotGatekeeper,
+    NotYourRoom,
     OtherBuilding,
     OverLimit,
+    TooManyGuesses,
     UnknownItem,
-    UnknownPickupCode,
     WhichGroupBuy,
 )
 from models.groupbuy_spec import GroupBuySpec
@@ -58,8 +60,12 @@ from models.people import (
     Person,
     Room,
     bound_building,
+    building_of_chat,
+    is_leader,
+    led_buildings,
     parse_room,
     require_leader,
+    require_registered,
 )
 from models.tasks import DONE, Task, close_task, open_task
 from models.when import require_future
@@ -67,10 +73,17 @@ from models.when import require_future
 IntPK = BigInteger().with_variant(Integer, "sqlite")
 
 OPEN, CLOSED, CANCELLED = "open", "closed", "cancelled"
+# Opened with the title of a buy from the last day: nobody sees it until the leader confirms.
+DRAFT = "draft"
+REPEAT_WINDOW = timedelta(days=1)
 MAX_QUANTITY = 999
+CODE_LOW, CODE_HIGH = 100_000, 1_000_000  # pickup codes: six digits, no leading zero
 # Uncollected goods become a task this long after the pickup time (or after arrival, if none).
 PICKUP_GRACE = timedelta(hours=2)
 PICKUP_TASK = "pickup"
+# Wrong pickup-code guesses a person may make per window before being told to wait.
+PICKUP_TRIES = 5
+PICKUP_TRY_WINDOW = timedelta(minutes=10)
 
 
 class GroupBuy(Base):
@@ -169,6 +182,37 @@ class GroupBuyLine(Base):
         CheckConstraint("waitlisted >= 0", name="waitlisted_not_negative"),
         Index("ix_groupbuy_lines_waitlist", "item_id", "waitlisted", "waitlisted_at"),
     )
+
+
+class GroupBuyWait(Base):
+    """A place on an item's waitlist: units a household asked for at one moment.
+
+    A line can hold several places: what a household adds while it waits queues behind
+    everyone who was already waiting, instead of jumping ahead with its first place.
+    """
+
+    __tablename__ = "groupbuy_waits"
+
+    id: Mapped[int] = mapped_column(IntPK, primary_key=True)
+    line_id: Mapped[int] = mapped_column(
+        ForeignKey("groupbuy_lines.id", ondelete="CASCADE"), index=True
+    )
+    units: Mapped[int]
+    since: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("units > 0", name="units_positive"),)
+
+
+class PickupTry(Base):
+    """A wrong pickup-code guess (a code, a pk button or a `gb` link), kept to limit guessing."""
+
+    __tablename__ = "groupbuy_pickup_tries"
+
+    id: Mapped[int] = mapped_column(IntPK, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    tried_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_groupbuy_pickup_tries_person", "person_id", "tried_at"),)
 
 
 # -- value objects handed to handlers ---------------------------------------------------------
@@ -277,6 +321,8 @@ class OrderChange:
     waitlisted: dict[str, int] = field(default_factory=dict)
     amount_cents: int = 0
     promotions: list[Promotion] = field(default_factory=list)
+    # Whether the household was on the 接龙 before (`A0` from a newcomer changes nothing).
+    had_order: bool = True
 
 
 # -- opening and finding ----------------------------------------------------------------------
@@ -294,11 +340,21 @@ async def open_groupbuy(
     building = await bound_building(session, chat_id)
     await require_leader(session, actor, building.id)
     require_future(spec.deadline, now, text=spec.deadline.isoformat())
+    title = spec.title[:120]
+    # The same message sent twice (a double tap, a retry) would otherwise open the buy twice.
+    repeat = await session.scalar(
+        select(GroupBuy.id).where(
+            GroupBuy.chat_id == chat_id,
+            GroupBuy.title == title,
+            GroupBuy.status.in_((OPEN, CLOSED)),
+            GroupBuy.created_at > now - REPEAT_WINDOW,
+        )
+    )
     groupbuy = GroupBuy(
         building_id=building.id,
         chat_id=chat_id,
-        title=spec.title[:120],
-        status=OPEN,
+        title=title,
+        status=DRAFT if repeat is not None else OPEN,
         deadline=spec.deadline,
         pickup_place=spec.pickup_place,
         pickup_at=spec.pickup_at,
@@ -322,9 +378,30 @@ async def open_groupbuy(
         )
         for position, item in enumerate(spec.items)
     )
-    _audit(session, actor, "open_groupbuy", groupbuy, now)
+    _audit(session, actor, "draft_groupbuy" if repeat else "open_groupbuy", groupbuy, now)
     await session.flush()
     return groupbuy
+
+
+async def confirm_groupbuy(
+    session: AsyncSession,
+    groupbuy: GroupBuy,
+    *,
+    open_it: bool,
+    actor: Person | None,
+    now: datetime,
+) -> None:
+    """The leader confirms a repeated title (it opens now) or drops the draft."""
+    await require_organiser(session, groupbuy, actor)
+    if groupbuy.status != DRAFT:
+        raise GroupBuyFinished(title=groupbuy.title)
+    if not open_it:
+        await session.delete(groupbuy)
+        await session.flush()
+        return
+    require_future(groupbuy.deadline, now, text=groupbuy.deadline.isoformat())
+    groupbuy.status, groupbuy.created_at = OPEN, now
+    _audit(session, actor, "open_groupbuy", groupbuy, now)
 
 
 async def find_groupbuy(
@@ -355,10 +432,25 @@ async def find_groupbuy(
 
 
 async def managed_groupbuy(
-    session: AsyncSession, actor: Person | None, ref: str | None, statuses: Iterable[str]
+    session: AsyncSession,
+    actor: Person | None,
+    ref: str | None,
+    statuses: Iterable[str],
+    *,
+    chat_id: int | None = None,
 ) -> GroupBuy:
-    """In private chat: group-buy `ref`, else the newest one in the leader's buildings."""
-    if ref:
+    """The group-buy a leader command is about, checked against the actor's authority.
+
+    In a group: `ref`, else the only one there. In private: `ref`, else the newest one in the
+    leader's buildings. In a group, authority over its building is checked before anything
+    else, so a resident learns nothing (not even which #numbers exist) from a leader command.
+    """
+    if chat_id is not None:
+        building = await building_of_chat(session, chat_id)
+        if building is not None:
+            await require_leader(session, actor, building.id)
+        groupbuy = await find_groupbuy(session, chat_id, ref, statuses)
+    elif ref:
         groupbuy = await find_groupbuy(session, None, ref, statuses)
     else:
         led = select(BuildingLeader.building_id).where(
@@ -420,6 +512,7 @@ async def change_order(
     order_id = await _touch_order(session, groupbuy_id, household_id, now)
     lines = await _lines_of(session, order_id)
     change = OrderChange(groupbuy, household_id)
+    change.had_order = any(line.quantity or line.waitlisted for line in lines.values())
     shrank = False
     for code, amount in quantities.items():
         item = items[code]
@@ -433,15 +526,20 @@ async def change_order(
         if wanted > current:
             granted = await _reserve(session, item, wanted - current)
             line.quantity += granted
-            if granted < wanted - current:
+            extra = wanted - current - granted
+            if extra:
                 line.waitlisted_at = line.waitlisted_at or now
-                line.waitlisted += wanted - current - granted
+                line.waitlisted += extra
             await _save_line(session, order_id, line)
+            if extra:
+                await _queue(session, line, extra, now)
         elif wanted < current:
             shrank = True
             released = current - wanted
             from_waitlist = min(line.waitlisted, released)
             line.waitlisted -= from_waitlist
+            if from_waitlist:
+                await _unqueue(session, line, from_waitlist)
             from_stock = released - from_waitlist
             line.quantity -= from_stock
             if not line.waitlisted:
@@ -462,6 +560,17 @@ async def change_order(
         if line.waitlisted:
             change.waitlisted[item.code] = line.waitlisted
     return change
+
+
+async def require_own_room(session: AsyncSession, household_id: int, room_text: str) -> None:
+    """A 接龙 line written room first (`1-506 A2`) must name the sender's own household."""
+    room = parse_room(room_text)
+    household = await session.get(Household, household_id)
+    own = household is not None and room.number == household.room
+    if own and room.unit is not None and household is not None:
+        own = str(room.unit) == household.unit
+    if not own:
+        raise NotYourRoom(room=room.label, own=household.label if household else "")
 
 
 async def cancel_order(
@@ -647,36 +756,73 @@ async def _release(session: AsyncSession, item: GroupBuyItem, units: int) -> Non
     )
 
 
+async def _queue(session: AsyncSession, line: _Line, units: int, now: datetime) -> None:
+    """Units that did not fit join the end of the item's waitlist, whoever asks for them."""
+    assert line.id is not None
+    await session.execute(insert(GroupBuyWait).values(line_id=line.id, units=units, since=now))
+
+
+async def _unqueue(session: AsyncSession, line: _Line, units: int) -> None:
+    """A household asking for less gives up its latest places first (keeping its earliest)."""
+    waits = await session.execute(
+        select(GroupBuyWait.id, GroupBuyWait.units)
+        .where(GroupBuyWait.line_id == line.id)
+        .order_by(GroupBuyWait.since.desc(), GroupBuyWait.id.desc())
+    )
+    for wait_id, waiting in waits.all():
+        if units <= 0:
+            break
+        taken = min(units, waiting)
+        units -= taken
+        if taken == waiting:
+            await session.execute(delete(GroupBuyWait).where(GroupBuyWait.id == wait_id))
+        else:
+            await session.execute(
+                update(GroupBuyWait)
+                .where(GroupBuyWait.id == wait_id)
+                .values(units=GroupBuyWait.units - taken)
+            )
+
+
 async def _promote(session: AsyncSession, item: GroupBuyItem, now: datetime) -> list[Promotion]:
-    """Give released stock to the waitlist, first come first served."""
-    promotions: list[Promotion] = []
+    """Give released stock to the waitlist, first come first served (place by place)."""
+    granted_to: dict[int, int] = {}
     waiting = await session.execute(
-        select(GroupBuyLine, GroupBuyOrder.household_id)
+        select(GroupBuyWait, GroupBuyLine, GroupBuyOrder.household_id)
+        .join(GroupBuyLine, GroupBuyLine.id == GroupBuyWait.line_id)
         .join(GroupBuyOrder, GroupBuyOrder.id == GroupBuyLine.order_id)
-        .where(GroupBuyLine.item_id == item.id, GroupBuyLine.waitlisted > 0)
-        .order_by(GroupBuyLine.waitlisted_at, GroupBuyLine.id)
+        .where(GroupBuyLine.item_id == item.id)
+        .order_by(GroupBuyWait.since, GroupBuyWait.id)
         .with_for_update(of=GroupBuyLine)
     )
-    for line, household_id in waiting:
-        granted = await _reserve(session, item, line.waitlisted)
+    for wait, line, household_id in waiting:
+        granted = await _reserve(session, item, wait.units)
         if not granted:
             break
         line.quantity += granted
         line.waitlisted -= granted
         if not line.waitlisted:
             line.waitlisted_at = None
-        promotions.append(Promotion(household_id, item.code, granted))
+        wait.units -= granted
+        if not wait.units:
+            await session.delete(wait)
+        granted_to[household_id] = granted_to.get(household_id, 0) + granted
     await session.flush()
-    return promotions
+    return [Promotion(household, item.code, units) for household, units in granted_to.items()]
 
 
 # -- the leader's side ------------------------------------------------------------------------
 
 
 async def close_groupbuy(
-    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, now: datetime
+    session: AsyncSession,
+    groupbuy: GroupBuy,
+    *,
+    actor: Person | None,
+    now: datetime,
 ) -> Board:
     """Stop taking orders now."""
+    await require_organiser(session, groupbuy, actor)
     if groupbuy.status != OPEN:
         raise GroupBuyFinished(title=groupbuy.title)
     groupbuy.status, groupbuy.closed_at = CLOSED, now
@@ -719,6 +865,7 @@ async def extend_groupbuy(
     now: datetime,
 ) -> None:
     """Move the deadline; a closed group-buy whose goods have not arrived opens again."""
+    await require_organiser(session, groupbuy, actor)
     if groupbuy.status == CANCELLED or groupbuy.arrived_at is not None:
         raise GroupBuyFinished(title=groupbuy.title)
     require_future(deadline, now, text=deadline.isoformat())
@@ -728,9 +875,14 @@ async def extend_groupbuy(
 
 
 async def reopen_groupbuy(
-    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, now: datetime
+    session: AsyncSession,
+    groupbuy: GroupBuy,
+    *,
+    actor: Person | None,
+    now: datetime,
 ) -> None:
     """Take orders again until the existing deadline (use extend when it has passed)."""
+    await require_organiser(session, groupbuy, actor)
     if groupbuy.status != CLOSED or groupbuy.arrived_at is not None:
         raise GroupBuyFinished(title=groupbuy.title)
     require_future(groupbuy.deadline, now, text=groupbuy.deadline.isoformat())
@@ -747,6 +899,7 @@ async def cancel_groupbuy(
     now: datetime,
 ) -> list[Person]:
     """Call the group-buy off; returns the participants to tell privately."""
+    await require_organiser(session, groupbuy, actor)
     if groupbuy.status == CANCELLED or groupbuy.arrived_at is not None:
         raise GroupBuyFinished(title=groupbuy.title)
     groupbuy.status, groupbuy.cancel_reason = CANCELLED, reason[:200]
@@ -757,9 +910,14 @@ async def cancel_groupbuy(
 
 
 async def go_ahead(
-    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, now: datetime
+    session: AsyncSession,
+    groupbuy: GroupBuy,
+    *,
+    actor: Person | None,
+    now: datetime,
 ) -> None:
     """The leader proceeds although the minimum (成团) was not reached."""
+    await require_organiser(session, groupbuy, actor)
     if groupbuy.status != CLOSED or not groupbuy.awaiting_decision:
         raise GroupBuyFinished(title=groupbuy.title)
     groupbuy.awaiting_decision = False
@@ -776,6 +934,7 @@ async def set_paid(
     now: datetime,
 ) -> OrderLine:
     """Record (or undo) a household's payment, found by its room."""
+    await require_organiser(session, groupbuy, actor)
     order = await _order_by_room(session, groupbuy, room_text)
     order.paid_at = now if paid else None
     _audit(session, actor, "paid" if paid else "unpaid", groupbuy, now, {"order_id": order.id})
@@ -787,9 +946,14 @@ async def set_paid(
 
 
 async def mark_arrived(
-    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, now: datetime
+    session: AsyncSession,
+    groupbuy: GroupBuy,
+    *,
+    actor: Person | None,
+    now: datetime,
 ) -> list[tuple[Person, str]]:
     """Goods are here: give every order a pickup code; returns (member, code) to notify."""
+    await require_organiser(session, groupbuy, actor)
     if groupbuy.status != CLOSED or groupbuy.awaiting_decision:
         raise NotArrivedYet(title=groupbuy.title)
     # Households that only wait for stock have nothing to collect, so they get no code.
@@ -803,20 +967,50 @@ async def mark_arrived(
     )
     if groupbuy.arrived_at is None:
         groupbuy.arrived_at = now
-        width = 4 if len(orders) <= 3000 else 6
-        low, high = 10 ** (width - 1), 10**width
-        codes = secrets.SystemRandom().sample(range(low, high), len(orders))
+        # Always six digits: with a guess limit per person, 900,000 codes make guessing hopeless.
+        codes = secrets.SystemRandom().sample(range(CODE_LOW, CODE_HIGH), len(orders))
         for order, code in zip(orders, codes, strict=True):
             order.pickup_code = str(code)
         _audit(session, actor, "arrived", groupbuy, now)
         await session.flush()
-    members = await session.execute(
-        select(Person, GroupBuyOrder.pickup_code)
-        .join(GroupBuyOrder, GroupBuyOrder.household_id == Person.household_id)
-        .where(GroupBuyOrder.groupbuy_id == groupbuy.id)
-        .order_by(Person.id)
+    return await pickup_codes(session, groupbuy)
+
+
+async def pickup_codes(session: AsyncSession, groupbuy: GroupBuy) -> list[tuple[Person, str]]:
+    """Each household member with their household's pickup code (members only, never others)."""
+    coded = dict(
+        (
+            await session.execute(
+                select(GroupBuyOrder.household_id, GroupBuyOrder.pickup_code).where(
+                    GroupBuyOrder.groupbuy_id == groupbuy.id,
+                    GroupBuyOrder.pickup_code.is_not(None),
+                )
+            )
+        ).all()
     )
-    return [(person, code) for person, code in members if code]
+    return [
+        (person, coded[person.household_id])
+        for person in await members_of(session, coded)
+        if person.household_id is not None
+    ]
+
+
+async def arrival_report(
+    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, is_chat_admin: bool = False
+) -> tuple[Board, list[tuple[Person, str]]]:
+    """For the organiser: the board and who holds which pickup code (to see who was reached)."""
+    await require_organiser(session, groupbuy, actor)
+    if groupbuy.arrived_at is None:
+        raise NotArrivedYet(title=groupbuy.title)
+    return await board_of(session, groupbuy), await pickup_codes(session, groupbuy)
+
+
+@dataclass(frozen=True, slots=True)
+class Pickup:
+    """What a pickup code found: the buy and the collected line, or nothing (a counted guess)."""
+
+    groupbuy: GroupBuy | None
+    line: OrderLine | None
 
 
 async def pick_up(
@@ -826,8 +1020,14 @@ async def pick_up(
     code_text: str,
     actor: Person | None,
     now: datetime,
-) -> tuple[GroupBuy, OrderLine]:
-    """Mark the order with this pickup code collected (`4821`, or `12-4821` to name the buy)."""
+) -> Pickup:
+    """Mark the order with this pickup code collected (`482193`, or `12-482193` to name the buy).
+
+    Only gatekeepers may try, and each wrong code counts against the actor's guess limit; a
+    wrong code is returned (not raised) so that the count survives the unit of work.
+    """
+    await _require_some_gatekeeping(session, actor, chat_id)
+    await require_guesses_left(session, actor, now)
     ref, _, code = code_text.strip().rpartition("-")
     query = (
         select(GroupBuyOrder, GroupBuy)
@@ -838,9 +1038,10 @@ async def pick_up(
         query = query.where(GroupBuy.id == int(ref))
     if chat_id is not None:
         query = query.where(GroupBuy.chat_id == chat_id)
-    found = (await session.execute(query)).all()
+    found = (await session.execute(query)).all() if code.isdigit() else []
     if not found:
-        raise UnknownPickupCode(code=code_text.strip()[:12])
+        _record_wrong_guess(session, actor, now)
+        return Pickup(None, None)
     if len(found) > 1:
         raise WhichGroupBuy(choices=[(g.id, g.title) for _, g in found])
     order, groupbuy = found[0]
@@ -859,7 +1060,68 @@ async def pick_up(
     board = await board_of(session, groupbuy)
     line = board.line_of(order.household_id)
     assert line is not None
-    return groupbuy, line
+    return Pickup(groupbuy, line)
+
+
+async def household_pickup(
+    session: AsyncSession, *, person: Person | None, ref: str, now: datetime
+) -> tuple[Board, OrderLine | None] | None:
+    """A member's own order and pickup code (the arrival notice's link); None: a counted guess."""
+    await require_guesses_left(session, person, now)
+    groupbuy = await session.get(GroupBuy, int(ref)) if ref.isdigit() and len(ref) < 16 else None
+    member = require_registered(person, groupbuy.building_id if groupbuy else None)
+    household = await session.get(Household, member.household_id)
+    if groupbuy is None or household is None or household.building_id != groupbuy.building_id:
+        _record_wrong_guess(session, person, now)
+        return None
+    if member not in await members_of(session, [household.id]):
+        return None
+    board = await board_of(session, groupbuy)
+    return board, board.line_of(household.id)
+
+
+async def _require_some_gatekeeping(
+    session: AsyncSession, actor: Person | None, chat_id: int | None
+) -> None:
+    """Before a code is looked up: whoever tries must hand goods out here (in a group) or somewhere.
+
+    Checked first so that a resident cannot tell a valid code (refused) from a wrong one.
+    """
+    if actor is not None and actor.is_volunteer:
+        return
+    if actor is None:
+        raise NotGatekeeper()
+    if chat_id is not None:
+        building = await building_of_chat(session, chat_id)
+        if building is not None and await is_leader(session, actor.id, building.id):
+            return
+    elif await led_buildings(session, actor.id):
+        return
+    raise NotGatekeeper()
+
+
+async def require_guesses_left(session: AsyncSession, actor: Person | None, now: datetime) -> None:
+    """Raise TooManyGuesses if the actor made PICKUP_TRIES wrong guesses within the window."""
+    if actor is None or actor.id is None:
+        return
+    since = now - PICKUP_TRY_WINDOW
+    recent = list(
+        await session.scalars(
+            select(PickupTry.tried_at)
+            .where(PickupTry.person_id == actor.id, PickupTry.tried_at > since)
+            .order_by(PickupTry.tried_at)
+        )
+    )
+    if len(recent) < PICKUP_TRIES:
+        return
+    # Guessing may resume once enough of the window's guesses have aged out of it.
+    free_at = recent[len(recent) - PICKUP_TRIES] + PICKUP_TRY_WINDOW
+    raise TooManyGuesses(minutes=max(1, math.ceil((free_at - now).total_seconds() / 60)))
+
+
+def _record_wrong_guess(session: AsyncSession, actor: Person | None, now: datetime) -> None:
+    if actor is not None and actor.id is not None:
+        session.add(PickupTry(person_id=actor.id, tried_at=now))
 
 
 async def open_uncollected_tasks(session: AsyncSession, now: datetime) -> None:
@@ -972,6 +1234,22 @@ async def board_of(session: AsyncSession, groupbuy: GroupBuy) -> Board:
         for item in items
     ]
     return Board(groupbuy, totals, list(lines.values()))
+
+
+async def organiser_board(
+    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, is_chat_admin: bool = False
+) -> Board:
+    """The board for the organiser's private reads (summary, unpaid, uncollected)."""
+    await require_organiser(session, groupbuy, actor)
+    return await board_of(session, groupbuy)
+
+
+async def organiser_export(
+    session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, is_chat_admin: bool = False
+) -> tuple[Board, dict[int, str]]:
+    """The board and the members' names per household, for the organiser's spreadsheets."""
+    board = await organiser_board(session, groupbuy, actor=actor)
+    return board, await household_names(session, (line.household_id for line in board.lines))
 
 
 async def item_codes(session: AsyncSession, groupbuy_id: int) -> list[str]:

@@ -79,6 +79,11 @@ _OPTION = re.compile(
     + "|".join(sorted((re.escape(word) for word in _OPTION_NAMES), key=len, reverse=True))
     + r")\s*[:：]?\s*(?P<number>[-+]?[0-9]+(?:\.[0-9]+)?)\s*(?:份|件|个|pcs)?"
 )
+# 接龙 habit: copy the previous line and put one's room first ("1-506 A2", "3单元502 B1").
+_ROOM_FIRST = re.compile(
+    r"(?P<room>(?:[1-9][0-9]?\s*(?:单元\s*-?|-)\s*)?[1-9][0-9]{2,3})(?:室|号)?[\s,，:：]+(?P<rest>\S.*)",
+    re.DOTALL,
+)
 _MIN_VALUE = re.compile(r"(?P<number>[-+]?[0-9]+)\s*(?:份|件|个|units?|pcs)?")
 
 
@@ -218,6 +223,14 @@ def parse_order(text: str, *, item_codes: Sequence[str]) -> OrderRequest:
             raise DuplicateItemCode(code=code)
         quantities[code] = _quantity(text, qty, allow_zero=True)
     return OrderRequest(quantities=quantities, mode="set")
+
+
+def split_room(text: str) -> tuple[str | None, str]:
+    """A 接龙 line written room first: `1-506 A2` → ("1-506", "A2"); else (None, text)."""
+    match = _ROOM_FIRST.fullmatch(_fold(text).strip())
+    if match is None:
+        return None, text
+    return match["room"], match["rest"]
 
 
 def _plus(text: str, typed: str, codes: list[str]) -> OrderRequest:

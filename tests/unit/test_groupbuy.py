@@ -9,6 +9,7 @@ sign-up its own session and transaction, the way the dispatcher runs simultaneou
 from __future__ import annotations
 
 import asyncio
+import itertools
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -34,13 +35,16 @@ from models.errors import (
     NotALeader,
     NotArrivedYet,
     NotGatekeeper,
+    NotYourRoom,
     OverLimit,
+    TooManyGuesses,
     UnknownItem,
-    UnknownPickupCode,
+    WhichGroupBuy,
 )
 from models.groupbuy import (
     CANCELLED,
     CLOSED,
+    DRAFT,
     OPEN,
     PICKUP_GRACE,
     PICKUP_TASK,
@@ -51,12 +55,14 @@ from models.groupbuy import (
     ItemTotal,
     OrderChange,
     Promotion,
+    arrival_report,
     board_of,
     cancel_groupbuy,
     cancel_order,
     change_order,
     close_due_groupbuys,
     close_groupbuy,
+    confirm_groupbuy,
     extend_groupbuy,
     go_ahead,
     managed_groupbuy,
@@ -64,8 +70,11 @@ from models.groupbuy import (
     open_groupbuy,
     open_uncollected_tasks,
     order_line,
+    organiser_board,
+    organiser_export,
     pick_up,
     reopen_groupbuy,
+    require_own_room,
     set_paid,
 )
 from models.groupbuy_spec import GroupBuySpec, ItemSpec
@@ -75,6 +84,7 @@ from models.tasks import DONE, Task
 Sessions = async_sessionmaker[AsyncSession]
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+_TITLES = itertools.count(1)
 DEADLINE = NOW + timedelta(days=1)
 GROUP = -1001
 COMMUNITY = {"community_name": "阳光花园", "timezone": "Asia/Shanghai"}
@@ -140,9 +150,10 @@ def _spec(
     deadline: datetime = DEADLINE,
     min_units: int | None = None,
     pickup_at: datetime | None = None,
+    title: str = "周末蔬菜团",
 ) -> GroupBuySpec:
     return GroupBuySpec(
-        title="周末蔬菜团",
+        title=title,
         deadline=deadline,
         items=items or (VEG, EGGS),
         pickup_place="3号门",
@@ -152,6 +163,8 @@ def _spec(
 
 
 async def _open(sessions: Sessions, world: World, *items: ItemSpec, **spec: Any) -> int:
+    # A distinct title each time: a repeated title within a day waits for the leader's "yes".
+    spec.setdefault("title", f"周末蔬菜团 {next(_TITLES)}")
     async with sessions() as s, s.begin():
         groupbuy = await open_groupbuy(
             s,
@@ -643,7 +656,7 @@ async def test_any_sequence_of_orders_keeps_stock_invariants(
         )
         groupbuy = await open_groupbuy(
             s,
-            spec=_spec(_stocked(stock)),
+            spec=_spec(_stocked(stock), title=f"周末蔬菜团 {next(_TITLES)}"),
             chat_id=GROUP,
             actor=leader,
             now=NOW,
@@ -862,7 +875,7 @@ async def test_arrival_needs_a_closed_groupbuy(sessions: Sessions) -> None:
 
 
 async def test_arrival_gives_unique_codes_once(sessions: Sessions) -> None:
-    """Every order gets a distinct 4-digit code; every member is told it; a repeat keeps codes."""
+    """Every order gets a distinct 6-digit code; every member is told it; a repeat keeps codes."""
     world = await _world(sessions, members=2)
     gb = await _open(sessions, world)
     for home in world.households:
@@ -871,7 +884,7 @@ async def test_arrival_gives_unique_codes_once(sessions: Sessions) -> None:
     told = await _manage(sessions, gb, mark_arrived, actor=world.leader, now=DEADLINE)
     codes = {line.household_id: line.pickup_code for line in (await _board(sessions, gb)).lines}
     assert len(set(codes.values())) == len(world.households)
-    assert all(code and code.isdigit() and len(code) == 4 for code in codes.values())
+    assert all(code and code.isdigit() and len(code) == 6 for code in codes.values())
     assert sorted((p.id, code) for p, code in told) == sorted(
         (p.id, codes[home]) for home, people in world.members.items() for p in people
     )
@@ -916,23 +929,25 @@ async def test_pick_up_by_code(sessions: Sessions) -> None:
     world = await _world(sessions)
     gb, codes = await _arrived(sessions, world)
     home = world.households[1]
-    groupbuy, line = await _pick(sessions, codes[home], world.leader)
-    assert groupbuy.id == gb and line.household_id == home and line.picked_up
+    pickup = await _pick(sessions, codes[home], world.leader)
+    assert pickup.groupbuy is not None and pickup.line is not None
+    assert pickup.groupbuy.id == gb and pickup.line.household_id == home and pickup.line.picked_up
     with pytest.raises(AlreadyPickedUp) as twice:
         await _pick(sessions, codes[home], world.leader)
     assert twice.value.values == {"code": codes[home], "room": "1-1201"}
-    unknown = next(str(c) for c in range(1000, 10000) if str(c) not in codes.values())
-    with pytest.raises(UnknownPickupCode):
-        await _pick(sessions, unknown, world.leader)
+    unknown = next(str(c) for c in range(100000, 1000000) if str(c) not in codes.values())
+    assert (await _pick(sessions, unknown, world.leader)).line is None
     other = codes[world.households[0]]
-    with pytest.raises(NotGatekeeper):
-        await _pick(sessions, other, world.member(3))
+    # A resident is refused before the code is looked up: right and wrong codes look the same.
+    for code in (other, unknown):
+        with pytest.raises(NotGatekeeper):
+            await _pick(sessions, code, world.member(3))
     # `<id>-<code>` names the group-buy, e.g. in private chat.
     async with sessions() as s, s.begin():
-        _, line = await pick_up(
+        pickup = await pick_up(
             s, chat_id=None, code_text=f"{gb}-{other}", actor=world.leader, now=DEADLINE
         )
-    assert line.household_id == world.households[0]
+    assert pickup.line is not None and pickup.line.household_id == world.households[0]
     board = await _board(sessions, gb)
     assert [line.household_id for line in board.uncollected] == [world.households[2]]
 
@@ -945,8 +960,8 @@ async def test_volunteers_may_hand_out(sessions: Sessions) -> None:
         volunteer = await s.get(Person, world.member(4).id)
         assert volunteer is not None
         join_volunteer_pool(volunteer, ["delivery"])
-    _, line = await _pick(sessions, codes[world.households[0]], volunteer)
-    assert line.picked_up
+    pickup = await _pick(sessions, codes[world.households[0]], volunteer)
+    assert pickup.line is not None and pickup.line.picked_up
 
 
 async def test_codes_are_not_valid_before_arrival(sessions: Sessions) -> None:
@@ -954,8 +969,7 @@ async def test_codes_are_not_valid_before_arrival(sessions: Sessions) -> None:
     world = await _world(sessions)
     gb = await _open(sessions, world)
     await _order(sessions, gb, world.households[0], B=1)
-    with pytest.raises(UnknownPickupCode):
-        await _pick(sessions, "1234", world.leader)
+    assert (await _pick(sessions, "123456", world.leader)).line is None
 
 
 async def test_uncollected_pickups_become_tasks_once(sessions: Sessions) -> None:
@@ -1041,3 +1055,144 @@ async def test_board_does_not_mix_groupbuys(sessions: Sessions) -> None:
             await s.scalars(select(GroupBuyItem.remaining).order_by(GroupBuyItem.id))
         ).all()
     assert remaining == [0, 1]
+
+
+# -- trust: authority in every service, guess limits, repeated titles, 接龙 rooms ----------------
+
+
+async def test_every_leader_service_refuses_a_resident_and_changes_nothing(
+    sessions: Sessions,
+) -> None:
+    """The services check authority themselves, whichever handler (or job) calls them."""
+    world = await _world(sessions)
+    gb = await _open(sessions, world, min_units=50)
+    await _order(sessions, gb, world.households[0], B=1)
+    resident = world.member(1)
+    before = await _board(sessions, gb)
+    async with sessions() as s:
+        audited = await s.scalar(select(func.count()).select_from(AuditEntry))
+    refused: list[tuple[Callable[..., Awaitable[Any]], dict[str, Any]]] = [
+        (close_groupbuy, {}),
+        (reopen_groupbuy, {}),
+        (extend_groupbuy, {"deadline": DEADLINE + timedelta(days=1)}),
+        (cancel_groupbuy, {"reason": "x"}),
+        (go_ahead, {}),
+        (mark_arrived, {}),
+        (set_paid, {"room_text": "3-502", "paid": True}),
+    ]
+    for action, extra in refused:
+        with pytest.raises(NotALeader):
+            await _manage(sessions, gb, action, actor=resident, now=NOW, **extra)
+    for read in (organiser_board, organiser_export, arrival_report):
+        with pytest.raises(NotALeader):
+            await _manage(sessions, gb, read, actor=resident)
+    after = await _board(sessions, gb)
+    assert (after.groupbuy.status, after.lines) == (before.groupbuy.status, before.lines)
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(AuditEntry)) == audited
+
+
+async def test_in_a_group_authority_comes_before_which_groupbuy(sessions: Sessions) -> None:
+    """With two buys in the group a resident is told they are no leader, not to add a #number."""
+    world = await _world(sessions)
+    await _open(sessions, world)
+    await _open(sessions, world)
+    async with sessions() as s:
+        with pytest.raises(NotALeader):
+            await managed_groupbuy(s, world.member(0), None, [OPEN], chat_id=GROUP)
+        with pytest.raises(WhichGroupBuy):
+            await managed_groupbuy(s, world.leader, None, [OPEN], chat_id=GROUP)
+
+
+async def test_wrong_pickup_codes_are_limited_per_person(sessions: Sessions) -> None:
+    """Five wrong codes in ten minutes, then even a right one waits; the limit is per person."""
+    world = await _world(sessions)
+    _, codes = await _arrived(sessions, world)
+    right = codes[world.households[0]]
+    wrong = next(str(c) for c in range(100000, 1000000) if str(c) not in codes.values())
+    for second in range(5):
+        assert (
+            await _pick(sessions, wrong, world.leader, DEADLINE + timedelta(seconds=second))
+        ).line is None
+    with pytest.raises(TooManyGuesses) as waiting:
+        await _pick(sessions, right, world.leader, DEADLINE + timedelta(minutes=1))
+    assert waiting.value.values == {"minutes": 9}
+    async with sessions() as s, s.begin():
+        volunteer = await s.get(Person, world.member(4).id)
+        assert volunteer is not None
+        join_volunteer_pool(volunteer, ["delivery"])
+    assert (await _pick(sessions, right, volunteer, DEADLINE + timedelta(minutes=1))).line
+    later = DEADLINE + timedelta(minutes=10, seconds=1)
+    assert (await _pick(sessions, codes[world.households[1]], world.leader, later)).line
+
+
+async def test_a_repeated_title_within_a_day_waits_for_the_leader(sessions: Sessions) -> None:
+    """The same title again the same day is a draft no one sees until the leader confirms it."""
+    world = await _world(sessions)
+    first = await _open(sessions, world, title="水果团")
+    second = await _open(sessions, world, title="水果团")
+    assert (await _board(sessions, second)).groupbuy.status == DRAFT
+    with pytest.raises(NotALeader):
+        await _manage(
+            sessions, second, confirm_groupbuy, open_it=True, actor=world.member(0), now=NOW
+        )
+    await _manage(sessions, second, confirm_groupbuy, open_it=True, actor=world.leader, now=NOW)
+    assert (await _board(sessions, second)).groupbuy.status == OPEN
+    async with sessions() as s, s.begin():
+        third = await open_groupbuy(
+            s,
+            spec=_spec(title="水果团", deadline=DEADLINE + timedelta(days=2)),
+            chat_id=GROUP,
+            actor=world.leader,
+            now=NOW + timedelta(days=1, minutes=1),
+        )
+        assert third.status == OPEN
+    assert first != second
+
+
+async def test_a_room_first_order_must_be_ones_own(sessions: Sessions) -> None:
+    """`1-1201 A2` is accepted only from that household (with or without the unit)."""
+    world = await _world(sessions)
+    home = world.households[1]  # 1-1201
+    async with sessions() as s:
+        await require_own_room(s, home, "1-1201")
+        await require_own_room(s, home, "1201")
+        for other in ("2-1201", "502"):
+            with pytest.raises(NotYourRoom):
+                await require_own_room(s, home, other)
+
+
+async def test_more_asked_while_waiting_joins_the_end_of_the_waitlist(sessions: Sessions) -> None:
+    """A waiting household keeps its place only for what it asked first; extras queue last."""
+    world = await _world(sessions)
+    gb = await _open(sessions, world, _stocked(2))
+    holder, other, early, late = world.households[:4]
+    await _order(sessions, gb, holder, A=1)
+    await _order(sessions, gb, other, A=1)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=1), A=1)
+    await _order(sessions, gb, late, now=NOW + timedelta(seconds=2), A=1)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=3), A=2)
+    assert (await _board(sessions, gb)).line_of(early).waitlisted == {"A": 2}
+
+    change = await _order(sessions, gb, holder, now=NOW + timedelta(seconds=4), A=0)
+    assert change.promotions == [Promotion(early, "A", 1)], "its first place comes first"
+    change = await _order(sessions, gb, other, now=NOW + timedelta(seconds=5), A=0)
+    assert change.promotions == [Promotion(late, "A", 1)], "its extra waits behind `late`"
+    board = await _board(sessions, gb)
+    assert board.line_of(early).quantities == {"A": 1}
+    assert board.line_of(early).waitlisted == {"A": 1}
+    assert board.line_of(late).quantities == {"A": 1}
+
+
+async def test_asking_for_less_while_waiting_gives_up_the_latest_place(sessions: Sessions) -> None:
+    """Lowering a waiting order drops its newest places and keeps its earliest one."""
+    world = await _world(sessions)
+    gb = await _open(sessions, world, _stocked(1))
+    holder, early, late = world.households[:3]
+    await _order(sessions, gb, holder, A=1)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=1), A=1)
+    await _order(sessions, gb, late, now=NOW + timedelta(seconds=2), A=1)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=3), A=2)
+    await _order(sessions, gb, early, now=NOW + timedelta(seconds=4), A=1)
+    change = await _order(sessions, gb, holder, now=NOW + timedelta(seconds=5), A=0)
+    assert change.promotions == [Promotion(early, "A", 1)]
