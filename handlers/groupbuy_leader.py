@@ -206,12 +206,19 @@ async def paid(ctx: Ctx) -> None:
         actor=ctx.person,
         now=ctx.clock.now(),
     )
-    ctx.reply("groupbuy/paid", title=groupbuy.title, line=line)
+    leader = await sender_person(ctx)
+    if ctx.incoming.chat.is_group and can_reach(leader):
+        # A room's payment is the organiser's business: the group hears nothing of it.
+        ctx.send(leader.tg_user_id, "groupbuy/paid", title=groupbuy.title, line=line, room=True)
+    else:
+        ctx.reply(
+            "groupbuy/paid", title=groupbuy.title, line=line, room=not ctx.incoming.chat.is_group
+        )
 
 
 # -- the leader's private reads: straight to them, or behind a deep link -------------------------
 
-Prepare = Callable[[Ctx, GroupBuy, bool], Awaitable[Deliver]]
+Prepare = Callable[[Ctx, GroupBuy], Awaitable[Deliver]]
 
 
 async def _summary(ctx: Ctx, groupbuy: GroupBuy) -> Deliver:
@@ -414,7 +421,7 @@ async def on_paid(ctx: Ctx) -> None:
         actor=await sender_person(ctx),
         now=ctx.clock.now(),
     )
-    ctx.answer("groupbuy/paid", title=groupbuy.title, line=line)
+    ctx.answer("groupbuy/paid", title=groupbuy.title, line=line, room=True)
 
 
 async def _tapped(ctx: Ctx, ref: str) -> GroupBuy:

@@ -46,7 +46,7 @@ async def test_unpaid_when_everyone_has_paid_is_answered(bot: BotWorld) -> None:
     await open_groupbuy(bot, world)
     await bot.people.say(world.first_of("502").user_id, world.group, "/join A1")
     await bot.people.say(world.leader, world.group, "/paid 502")
-    await bot.people.wait_for(world.group, says("502", "已记为已付款"))
+    await bot.people.wait_for(world.leader, says("502", "已记为已付款"))
 
     await bot.people.say(world.leader, world.group, "/unpaid")
     unpaid = await bot.people.wait_for(world.leader, says("未付款 0 户", "全部已付清"))

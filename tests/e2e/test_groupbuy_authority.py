@@ -36,7 +36,7 @@ from models.people import Person, add_leader, ensure_building, ensure_person, fi
 from tests.e2e.conftest import BotWorld
 from tests.e2e.groupbuy_helpers import SPEC, Building, building_with_residents, text_of
 
-NOT_LEADER = "只有本楼的楼组长或群管理员可以这样做"
+NOT_LEADER = "只有本楼的楼组长（或社区协调员）可以这样做"
 NOT_GATEKEEPER = "只有楼组长和志愿者可以登记取货"
 TABLES = (GroupBuy, GroupBuyItem, GroupBuyOrder, GroupBuyLine, PickupTry, AuditEntry)
 

@@ -275,7 +275,11 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "groupbuy/extended": [{"title": "蔬菜", "deadline": _SAMPLE_TIME}],
     "groupbuy/cancelled": [{"title": "蔬菜", "reason": "供应商缺货 <out>"}],
     "groupbuy/cancelled_done": [{"title": "蔬菜", "told": n} for n in (0, 1, 12)],
-    "groupbuy/paid": [{"title": "蔬菜", "line": line} for line in _LINES[:2]],
+    "groupbuy/paid": [
+        {"title": "蔬菜", "line": line, "room": room}
+        for line in _LINES[:2]
+        for room in (True, False)
+    ],
     "groupbuy/sent_privately": [{}],
     "groupbuy/export_caption": [{"board": BOARDS[0]}],
     "groupbuy/pickup_code": [
