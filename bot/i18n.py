@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-LANGUAGES = ("zh", "en")
+from models.languages import LANGUAGES
+
 _TAG = re.compile(r"<[^>]+>")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import LANGUAGES
 from models.audit import record_action
 from models.errors import Usage
+from models.languages import LANGUAGES
 from models.people import GroupChat, Person, bound_building, require_leader
 
 

@@ -1189,7 +1189,7 @@ async def board_of(session: AsyncSession, groupbuy: GroupBuy) -> Board:
         .join(households, household.id == order.household_id)
         .join(order_lines, line_table.order_id == order.id)
         .where(order.groupbuy_id == groupbuy.id)
-        .order_by(order.id)
+        .order_by(order.id, line_table.item_id)
     )
     lines: dict[int, OrderLine] = {}
     units = dict.fromkeys(code_of.values(), 0)

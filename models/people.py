@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.i18n import LANGUAGES
 from models.base import Base, insert_ignoring_duplicates
 from models.conversations import Conversation
 from models.errors import (
@@ -37,6 +36,7 @@ from models.errors import (
     StaleButton,
     Usage,
 )
+from models.languages import LANGUAGES
 from models.records import hours_served
 
 # The order is the order of the skill buttons; the keys are stored, labels live in labels.j2.

@@ -45,6 +45,7 @@ async def test_unpaid_when_everyone_has_paid_is_answered(bot: BotWorld) -> None:
     world = await building_with_residents(bot, [("502", 1)])
     await open_groupbuy(bot, world)
     await bot.people.say(world.first_of("502").user_id, world.group, "/join A1")
+    await bot.people.wait_for(world.group, says("502  A×1"))
     await bot.people.say(world.leader, world.group, "/paid 502")
     await bot.people.wait_for(world.leader, says("502", "已记为已付款"))
 
