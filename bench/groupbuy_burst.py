@@ -28,14 +28,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import Limits
-from bot.sandbox.client import People
-from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 from bot.settings import Settings
 from models.authority import bind_chat
 from models.base import create_engine, session_factory
 from models.groupbuy import GroupBuyItem, GroupBuyLine, GroupBuyOrder
 from models.migrate import upgrade_database
 from models.people import ensure_person, register_household
+from sandbox.client import People
+from sandbox.server import SANDBOX_TOKEN, SandboxServer
 
 GROUP_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
 

@@ -23,11 +23,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.groupbuy_burst import GROUP_METHODS
-from bot.sandbox.client import People
-from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 from models.base import create_engine, session_factory
 from models.migrate import upgrade_database
 from models.people import Person
+from sandbox.client import People
+from sandbox.server import SANDBOX_TOKEN, SandboxServer
 
 
 def _room(index: int) -> str:

@@ -18,6 +18,7 @@ from handlers import ROUTERS
 from models.authority import sync_coordinators
 from models.base import create_engine, session_factory
 from models.migrate import upgrade_database
+from scheduler.jobs import HOUSEKEEPING
 from scheduler.setup import Ticker
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,12 @@ class Linli:
             api=self.adapter.client,
             on_commit=self.delivery.wake,
         )
-        self.ticker = Ticker(self.sessions, context_for=self.emitter, on_commit=self.delivery.wake)
+        self.ticker = Ticker(
+            self.sessions,
+            context_for=self.emitter,
+            jobs=[*HOUSEKEEPING, *(job for router in ROUTERS for job in router.jobs)],
+            on_commit=self.delivery.wake,
+        )
         self.delivery.start()
         await self.adapter.start(self.dispatcher.handle)
         await self._register_commands()

@@ -121,9 +121,9 @@ async def _run(settings: Settings) -> None:
 
 async def _sandbox(settings: Settings, host: str, port: int, database: str) -> None:
     from bot.app import Linli
-    from bot.sandbox.personas import demo_world
-    from bot.sandbox.seed import seed_demo
-    from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
+    from sandbox.personas import demo_world
+    from sandbox.seed import seed_demo
+    from sandbox.server import SANDBOX_TOKEN, SandboxServer
 
     world = demo_world(settings.timezone)
     server = SandboxServer(world)
@@ -145,9 +145,9 @@ async def _sandbox(settings: Settings, host: str, port: int, database: str) -> N
 async def _seed(settings: Settings, world, seed_demo) -> None:  # type: ignore[no-untyped-def]
     """Migrate, fill the demo community and resume update ids before the first update."""
     from bot.clock import SystemClock
-    from bot.sandbox.seed import resume_update_ids
     from models.base import create_engine, session_factory
     from models.migrate import upgrade_database
+    from sandbox.seed import resume_update_ids
 
     engine = create_engine(settings.database_url)
     try:

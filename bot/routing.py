@@ -11,6 +11,8 @@ from bot.context import Ctx, Emitter
 Handler = Callable[[Ctx], Awaitable[None]]
 # Renders a live message's current content by calling `ctx.live(...)` once; run by delivery.
 View = Callable[[Emitter, str], Awaitable[None]]
+# Due work run on every scheduler tick, in its own transaction; it finds what is due in rows.
+Job = Callable[[Emitter], Awaitable[None]]
 Where = Literal["group", "private", "any"]
 # Who may use a command, as the domain rules decide it:
 #   leader: leaders of the group's building (in private: of any building) and coordinators
@@ -50,6 +52,7 @@ class Router:
     deep_links: dict[str, Handler] = field(default_factory=dict)
     views: dict[str, View] = field(default_factory=dict)
     live_gaps: dict[str, float] = field(default_factory=dict)
+    jobs: list[Job] = field(default_factory=list)
     events: dict[str, Handler] = field(default_factory=dict)
 
     def command(
@@ -112,6 +115,11 @@ class Router:
             return handler
 
         return register
+
+    def job(self, job: Job) -> Job:
+        """Run `job` on every scheduler tick (it claims its own due rows)."""
+        self.jobs.append(job)
+        return job
 
     def live_view(self, key_prefix: str, *, min_gap: float | None = None) -> Callable[[View], View]:
         """Register how to render live messages keyed `key_prefix:...` at send time.

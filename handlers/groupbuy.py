@@ -59,6 +59,7 @@ async def card_view(ctx: Emitter, key: str) -> None:
 # -- scheduled work ----------------------------------------------------------------------------
 
 
+@router.job
 async def close_at_deadline(ctx: Emitter) -> None:
     """Scheduler job: close group-buys whose deadline passed; the organiser gets their pack."""
     for groupbuy in await close_due_groupbuys(ctx.session, ctx.clock.now()):
@@ -75,12 +76,10 @@ async def close_at_deadline(ctx: Emitter) -> None:
             )
 
 
+@router.job
 async def uncollected_to_tasks(ctx: Emitter) -> None:
     """Scheduler job: pickups still waiting after their time become tasks on the board."""
     await open_uncollected_tasks(ctx.session, ctx.clock.now())
-
-
-JOBS = [close_at_deadline, uncollected_to_tasks]
 
 
 # -- residents sign up --------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -20,7 +20,6 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.context import Outgoing
 from models.base import Base, insert_ignoring_duplicates
 
 PENDING, SENT, SUPERSEDED, FAILED = "pending", "sent", "superseded", "failed"
@@ -73,7 +72,20 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(index=True)
 
 
-async def enqueue(session: AsyncSession, actions: list[Outgoing], now: datetime) -> None:
+class Queued(Protocol):
+    """What the outbox stores of an outgoing action (bot.context.Outgoing is one)."""
+
+    kind: str
+    chat_id: int | None
+    live_key: str | None
+    data: bytes | None
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON-serialisable rest: text, markup, reply and tap details."""
+        ...
+
+
+async def enqueue(session: AsyncSession, actions: list[Queued], now: datetime) -> None:
     """Add actions to the outbox inside the caller's transaction (one multi-row INSERT)."""
     if not actions:
         return

@@ -1,18 +1,14 @@
-"""Due work, run by every tick; each job takes a session and the current time."""
+"""Housekeeping run by every tick; capabilities register their own jobs with their router."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import delete
 
 from bot.context import Emitter
-from handlers import groupbuy
 from models.conversations import expire_conversations
 from models.outbox import SENT, SUPERSEDED, OutboxMessage, forget_old_updates
-
-Job = Callable[[Emitter], Awaitable[None]]
 
 OUTBOX_MEMORY = timedelta(days=7)
 
@@ -34,4 +30,4 @@ async def prune_delivery_history(ctx: Emitter) -> None:
     )
 
 
-JOBS: list[Job] = [drop_expired_conversations, prune_delivery_history, *groupbuy.JOBS]
+HOUSEKEEPING = [drop_expired_conversations, prune_delivery_history]

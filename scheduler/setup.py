@@ -10,8 +10,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import Emitter
+from bot.routing import Job
 from models.outbox import enqueue
-from scheduler.jobs import JOBS, Job
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,11 @@ class Ticker:
         sessions: async_sessionmaker[AsyncSession],
         *,
         context_for: Callable[[AsyncSession], Emitter],
-        jobs: list[Job] | None = None,
+        jobs: list[Job],
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self.sessions, self.context_for, self.on_commit = sessions, context_for, on_commit
-        self.jobs = JOBS if jobs is None else jobs
+        self.jobs = jobs
         self._scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
 

@@ -13,9 +13,9 @@ from bot.adapters import Adapter, UpdateSink
 from bot.adapters.aiogram import AiogramAdapter
 from bot.adapters.ptb import PtbAdapter
 from bot.context import Button, Contact, ContactRequest, Incoming, Keyboard
-from bot.sandbox.client import People
-from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 from bot.transport import BadRequest, Forbidden, RetryAfter
+from sandbox.client import People
+from sandbox.server import SANDBOX_TOKEN, SandboxServer
 
 
 @dataclass

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Linli
 from bot.clock import ManualClock
-from bot.sandbox.client import People
-from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 from bot.settings import Settings
+from sandbox.client import People
+from sandbox.server import SANDBOX_TOKEN, SandboxServer
 from tests.e2e.privacy import group_leaks, secrets_in
 
 

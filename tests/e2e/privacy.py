@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.sandbox.world import BOT_ID, World
 from models.base import reading
 from models.groupbuy import GroupBuyOrder
 from models.people import Household, Person
+from sandbox.world import BOT_ID, World
 
 # A mainland mobile number, optionally with +86 and the usual 3-4-4 grouping.
 MAINLAND_MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app import Linli
-from bot.sandbox.personas import demo_world
-from bot.sandbox.seed import seed_demo
-from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 from bot.settings import Settings
+from sandbox.personas import demo_world
+from sandbox.seed import seed_demo
+from sandbox.server import SANDBOX_TOKEN, SandboxServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapters import Adapter, make_adapter
 from bot.context import Button, Keyboard, Outgoing
 from bot.delivery import Delivery, Limits
-from bot.sandbox.client import People
-from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
 from bot.settings import Settings
 from bot.transport import BotClient
 from models.outbox import FAILED, PENDING, OutboxMessage, enqueue
 from models.people import ensure_person, find_person
+from sandbox.client import People
+from sandbox.server import SANDBOX_TOKEN, SandboxServer
 
 
 @dataclass

@@ -10,13 +10,13 @@ import pytest
 
 from bot.app import Linli
 from bot.clock import ManualClock
-from bot.sandbox.client import People
-from bot.sandbox.seed import resume_update_ids
-from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
-from bot.sandbox.world import World
 from bot.settings import Settings
 from models.base import reading, unit_of_work
 from models.outbox import UPDATE_WINDOW, ProcessedUpdate, last_update_id
+from sandbox.client import People
+from sandbox.seed import resume_update_ids
+from sandbox.server import SANDBOX_TOKEN, SandboxServer
+from sandbox.world import World
 
 Run = Callable[[World], AbstractAsyncContextManager[tuple[People, Linli]]]
 

@@ -10,9 +10,9 @@ from aiogram import Bot as AiogramBot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.sandbox.client import People
-from bot.sandbox.personas import demo_world
-from bot.sandbox.server import SANDBOX_TOKEN, Limits, SandboxServer
+from sandbox.client import People
+from sandbox.personas import demo_world
+from sandbox.server import SANDBOX_TOKEN, Limits, SandboxServer
 
 LEADER_1 = 1001  # creator of building 1's group
 LEADER_2 = 1002  # administrator of building 2's group

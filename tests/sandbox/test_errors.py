@@ -10,9 +10,9 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
-from bot.sandbox.client import People
-from bot.sandbox.personas import BUILDING_GROUPS
-from bot.sandbox.server import SANDBOX_TOKEN, Limits, SandboxServer
+from sandbox.client import People
+from sandbox.personas import BUILDING_GROUPS
+from sandbox.server import SANDBOX_TOKEN, Limits, SandboxServer
 from tests.sandbox.conftest import RESIDENT_1
 
 GROUP_1 = BUILDING_GROUPS[1]

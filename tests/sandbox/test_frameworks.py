@@ -9,9 +9,9 @@ from aiogram import Bot as AiogramBot
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.types import Update as AiogramUpdate
 
-from bot.sandbox.client import People
-from bot.sandbox.personas import BUILDING_GROUPS
-from bot.sandbox.server import SANDBOX_TOKEN, SandboxServer
+from sandbox.client import People
+from sandbox.personas import BUILDING_GROUPS
+from sandbox.server import SANDBOX_TOKEN, SandboxServer
 from tests.sandbox.conftest import LEADER_1, LEADER_2, RESIDENT_1
 
 GROUP_1 = BUILDING_GROUPS[1]

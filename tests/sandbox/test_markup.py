@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.markup import MarkupError, check_text, command_entities, parse_html
+from sandbox.markup import MarkupError, check_text, command_entities, parse_html
 
 
 def test_entities_use_utf16_offsets() -> None:

@@ -8,10 +8,10 @@ import aiohttp
 import pytest
 import telegram
 
-from bot.sandbox.client import People, PeopleError
-from bot.sandbox.personas import BUILDING_GROUPS, DEMO_GROUPS, demo_world
-from bot.sandbox.server import SandboxServer
 from models.people import parse_room
+from sandbox.client import People, PeopleError
+from sandbox.personas import BUILDING_GROUPS, DEMO_GROUPS, demo_world
+from sandbox.server import SandboxServer
 from tests.sandbox.conftest import LEADER_1, RESIDENT_1
 
 GROUP_1 = BUILDING_GROUPS[1]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import telegram
 
-from bot.sandbox.client import People
-from bot.sandbox.personas import BUILDING_GROUPS
-from bot.sandbox.server import SandboxServer
-from bot.sandbox.world import Persona
+from sandbox.client import People
+from sandbox.personas import BUILDING_GROUPS
+from sandbox.server import SandboxServer
+from sandbox.world import Persona
 from tests.sandbox.conftest import LEADER_1, RESIDENT_1
 
 GROUP_1 = BUILDING_GROUPS[1]

@@ -248,9 +248,9 @@ async def test_forgetme_anonymises(session: AsyncSession) -> None:
 
 async def test_seed_demo_is_idempotent(session: AsyncSession) -> None:
     """Seeding twice adds nothing; the demo groups are bound and their leaders appointed."""
-    from bot.sandbox.personas import BUILDING_GROUPS, demo_world
-    from bot.sandbox.seed import seed_demo
     from bot.settings import Settings
+    from sandbox.personas import BUILDING_GROUPS, demo_world
+    from sandbox.seed import seed_demo
 
     world, settings = demo_world(), Settings(_env_file=None)
     counts = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.world import BOT_ID, Persona, World
+from sandbox.world import BOT_ID, Persona, World
 from tests.e2e.privacy import Secrets, group_leaks, leaks
 
 SECRETS = Secrets(

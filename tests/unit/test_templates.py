@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import LANGUAGES, TEMPLATE_DIR, Texts
-from bot.sandbox.markup import MAX_TEXT, check_text
 from handlers import ROUTERS
 from models.groupbuy import Board, GroupBuy, ItemTotal, OrderChange, OrderLine
 from models.people import SKILLS, Profile
+from sandbox.markup import MAX_TEXT, check_text
 
 PROFILE = Profile(
     name="刘芳 <Fang>",

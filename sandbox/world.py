@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.sandbox.markup import command_entities, inline_callbacks
+from sandbox.markup import command_entities, inline_callbacks
 
 BOT_ID = 7000000001
 BOT_USERNAME = "linli_sandbox_bot"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox.world import GroupSpec, Persona, World
+from sandbox.world import GroupSpec, Persona, World
 
 BUILDING_GROUPS = {1: -1001000000001, 2: -1001000000002}
 DEMO_GROUPS = tuple(BUILDING_GROUPS.values())

@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.sandbox.limits import Fault, Faults, Limits
-from bot.sandbox.world import Persona, World, WorldError
+from sandbox.limits import Fault, Faults, Limits
+from sandbox.world import Persona, World, WorldError
 
 MAX_EVENT_POLL_SECONDS = 60
 

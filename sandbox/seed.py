@@ -1,4 +1,4 @@
-"""Puts the sandbox's demo community (bot/sandbox/personas.py) into Linli's database."""
+"""Puts the sandbox's demo community (sandbox/personas.py) into Linli's database."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from models.people import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.sandbox.world import Persona, World
     from bot.settings import Settings
+    from sandbox.world import Persona, World
 
 
 def building_name(number: int) -> str:

@@ -13,15 +13,15 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from bot.sandbox.limits import COUNTED_METHODS, Faults, RateLimiter
-from bot.sandbox.markup import (
+from sandbox.limits import COUNTED_METHODS, Faults, RateLimiter
+from sandbox.markup import (
     MAX_CAPTION,
     MAX_TEXT,
     MarkupError,
     check_reply_markup,
     check_text,
 )
-from bot.sandbox.world import PRESENT, Message, StoredFile, World
+from sandbox.world import PRESENT, Message, StoredFile, World
 
 MAX_POLL_SECONDS = 60
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.sandbox.botapi import BotApi
-from bot.sandbox.limits import Faults, Limits, RateLimiter
-from bot.sandbox.people import PeopleApi, people_errors
-from bot.sandbox.world import BOT_ID, World
+from sandbox.botapi import BotApi
+from sandbox.limits import Faults, Limits, RateLimiter
+from sandbox.people import PeopleApi, people_errors
+from sandbox.world import BOT_ID, World
 
 __all__ = ["SANDBOX_TOKEN", "Limits", "SandboxServer"]
 

@@ -1,0 +1,361 @@
+"""The sign-up hot path: one order per household, stock by conditional UPDATE, waitlist.
+
+Stock is a counter in the database: every reservation is a conditional UPDATE, so concurrent
+sign-ups can never oversell; what does not fit goes to a first-come waitlist that is promoted,
+in order, whenever units are released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import (
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.errors import (
+    BadQuantity,
+    GroupBuyFinished,
+    GroupBuyNotFound,
+    NotYourRoom,
+    OtherBuilding,
+    OverLimit,
+    UnknownItem,
+)
+from models.groupbuy.board import OrderChange, Promotion, building_name, items_by_code
+from models.groupbuy.tables import (
+    MAX_QUANTITY,
+    GroupBuy,
+    GroupBuyItem,
+    GroupBuyLine,
+    GroupBuyOrder,
+    GroupBuyWait,
+)
+from models.people import (
+    Household,
+    parse_room,
+)
+
+# -- orders -----------------------------------------------------------------------------------
+
+
+async def change_order(
+    session: AsyncSession,
+    *,
+    groupbuy_id: int,
+    household_id: int,
+    quantities: Mapping[str, int],
+    mode: Literal["set", "add"],
+    now: datetime,
+) -> OrderChange:
+    """Set (or add to) a household's quantities; stock first-come, overflow to the waitlist.
+
+    This is the sign-up hot path (a thousand taps in seconds), so it keeps to a handful of
+    statements: the buy with its items, an upsert of the order, its lines, the stock updates.
+    """
+    groupbuy, items = await _groupbuy_for_orders(session, groupbuy_id, household_id, now)
+    for code in quantities:
+        if code not in items:
+            raise UnknownItem(code=code, codes=list(items))
+    await _lock_stock(session, [items[code] for code in quantities])
+    order_id = await _touch_order(session, groupbuy_id, household_id, now)
+    lines = await _lines_of(session, order_id)
+    change = OrderChange(groupbuy, household_id)
+    change.had_order = any(line.quantity or line.waitlisted for line in lines.values())
+    shrank = False
+    for code, amount in quantities.items():
+        item = items[code]
+        line = lines.setdefault(item.id, _Line(None, item.id, 0, 0, None))
+        current = line.quantity + line.waitlisted
+        wanted = amount if mode == "set" else max(0, current + amount)
+        if wanted < 0 or wanted > MAX_QUANTITY:
+            raise BadQuantity(text=f"{code}{wanted}")
+        if item.max_per_household is not None and wanted > item.max_per_household:
+            raise OverLimit(code=code, limit=item.max_per_household)
+        if wanted > current:
+            granted = await _reserve(session, item, wanted - current)
+            line.quantity += granted
+            extra = wanted - current - granted
+            if extra:
+                line.waitlisted_at = line.waitlisted_at or now
+                line.waitlisted += extra
+            await _save_line(session, order_id, line)
+            if extra:
+                await _queue(session, line, extra, now)
+        elif wanted < current:
+            shrank = True
+            released = current - wanted
+            from_waitlist = min(line.waitlisted, released)
+            line.waitlisted -= from_waitlist
+            if from_waitlist:
+                await _unqueue(session, line, from_waitlist)
+            from_stock = released - from_waitlist
+            line.quantity -= from_stock
+            if not line.waitlisted:
+                line.waitlisted_at = None
+            await _save_line(session, order_id, line)
+            if from_stock and item.stock is not None:
+                await _release(session, item, from_stock)
+                change.promotions += await _promote(session, item, now)
+    if shrank or not any(line.quantity or line.waitlisted for line in lines.values()):
+        # Nothing left (or nothing ordered, as in `A0` from a newcomer): leave the 接龙.
+        await _drop_if_empty(session, order_id)
+    by_id = {item.id: item for item in items.values()}
+    for line in lines.values():
+        item = by_id[line.item_id]
+        if line.quantity:
+            change.quantities[item.code] = line.quantity
+            change.amount_cents += line.quantity * item.price_cents
+        if line.waitlisted:
+            change.waitlisted[item.code] = line.waitlisted
+    return change
+
+
+async def require_own_room(session: AsyncSession, household_id: int, room_text: str) -> None:
+    """A 接龙 line written room first (`1-506 A2`) must name the sender's own household."""
+    room = parse_room(room_text)
+    household = await session.get(Household, household_id)
+    own = household is not None and room.number == household.room
+    if own and room.unit is not None and household is not None:
+        own = str(room.unit) == household.unit
+    if not own:
+        raise NotYourRoom(room=room.label, own=household.label if household else "")
+
+
+async def cancel_order(
+    session: AsyncSession, *, groupbuy_id: int, household_id: int, now: datetime
+) -> OrderChange:
+    """A household withdraws its whole order; its stock goes to the waitlist."""
+    items = await items_by_code(session, groupbuy_id)
+    return await change_order(
+        session,
+        groupbuy_id=groupbuy_id,
+        household_id=household_id,
+        quantities={code: 0 for code in items},
+        mode="set",
+        now=now,
+    )
+
+
+async def _groupbuy_for_orders(
+    session: AsyncSession, groupbuy_id: int, household_id: int, now: datetime
+) -> tuple[GroupBuy, dict[str, GroupBuyItem]]:
+    """The group-buy and its items in one query; refused unless it takes this household now."""
+    home = select(Household.building_id).where(Household.id == household_id).scalar_subquery()
+    rows = (
+        await session.execute(
+            select(GroupBuy, GroupBuyItem, home)
+            .join(GroupBuyItem, GroupBuyItem.groupbuy_id == GroupBuy.id)
+            .where(GroupBuy.id == groupbuy_id)
+            .order_by(GroupBuyItem.position)
+        )
+    ).all()
+    if not rows:
+        raise GroupBuyNotFound(ref=str(groupbuy_id))
+    groupbuy, _, home_building = rows[0]
+    if home_building != groupbuy.building_id:
+        # A group-buy is for one building's households; a guest in the group may not join it.
+        raise OtherBuilding(building=await building_name(session, groupbuy))
+    if not groupbuy.accepts_orders(now):
+        raise GroupBuyFinished(title=groupbuy.title)
+    return groupbuy, {item.code: item for _, item, _ in rows}
+
+
+async def _lock_stock(session: AsyncSession, items: list[GroupBuyItem]) -> None:
+    """On PostgreSQL, lock the stocked items up front and in id order.
+
+    A sign-up touching A and B while another touches B and A, or a release that promotes
+    waiting households while one of them lowers its own order, would otherwise take the same
+    locks in opposite orders and deadlock. (SQLite runs one writer at a time anyway.)
+    """
+    stocked = sorted(item.id for item in items if item.stock is not None)
+    if stocked and session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            select(GroupBuyItem.id)
+            .where(GroupBuyItem.id.in_(stocked))
+            .order_by(GroupBuyItem.id)
+            .with_for_update()
+        )
+
+
+async def _touch_order(
+    session: AsyncSession, groupbuy_id: int, household_id: int, now: datetime
+) -> int:
+    """The household's order id, created on its first sign-up (one upsert).
+
+    The upsert also locks the order row until commit, so two members of one household tapping
+    at the same moment take turns instead of both editing the same starting quantities.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(GroupBuyOrder).values(
+        groupbuy_id=groupbuy_id, household_id=household_id, created_at=now, updated_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["groupbuy_id", "household_id"],
+        set_={"updated_at": statement.excluded.updated_at},
+    ).returning(GroupBuyOrder.id)
+    return int(await session.scalar(statement))
+
+
+@dataclass(slots=True)
+class _Line:
+    """One order line as plain values: the hot path writes it with Core, not the ORM."""
+
+    id: int | None
+    item_id: int
+    quantity: int
+    waitlisted: int
+    waitlisted_at: datetime | None
+
+
+async def _lines_of(session: AsyncSession, order_id: int) -> dict[int, _Line]:
+    table = GroupBuyLine.__table__
+    rows = await session.execute(
+        select(
+            table.c.id, table.c.item_id, table.c.quantity, table.c.waitlisted, table.c.waitlisted_at
+        ).where(table.c.order_id == order_id)
+    )
+    return {row.item_id: _Line(*row) for row in rows}
+
+
+async def _save_line(session: AsyncSession, order_id: int, line: _Line) -> None:
+    table = GroupBuyLine.__table__
+    values = {
+        "quantity": line.quantity,
+        "waitlisted": line.waitlisted,
+        "waitlisted_at": line.waitlisted_at,
+    }
+    if line.id is None:
+        line.id = await session.scalar(
+            insert(table)
+            .values(order_id=order_id, item_id=line.item_id, **values)
+            .returning(table.c.id)
+        )
+    else:
+        await session.execute(update(table).where(table.c.id == line.id).values(**values))
+
+
+async def _drop_if_empty(session: AsyncSession, order_id: int) -> None:
+    """An order with nothing left leaves the 接龙 (later sign-ups move up a number)."""
+    await session.execute(
+        delete(GroupBuyLine)
+        .where(
+            GroupBuyLine.order_id == order_id,
+            GroupBuyLine.quantity == 0,
+            GroupBuyLine.waitlisted == 0,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    left = await session.scalar(
+        select(func.count(GroupBuyLine.id)).where(GroupBuyLine.order_id == order_id)
+    )
+    if not left:
+        await session.execute(
+            delete(GroupBuyOrder)
+            .where(GroupBuyOrder.id == order_id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def _reserve(session: AsyncSession, item: GroupBuyItem, wanted: int) -> int:
+    """Take up to `wanted` units from stock; returns how many were granted.
+
+    Each step is a conditional UPDATE, so concurrent transactions can only ever take what is
+    really left (PostgreSQL re-checks the WHERE after waiting for a row lock; SQLite writers
+    are serialised).
+    """
+    if item.stock is None:
+        return wanted
+    table = GroupBuyItem.__table__
+    for _ in range(8):
+        taken = await session.execute(
+            update(table)
+            .where(table.c.id == item.id, table.c.remaining >= wanted)
+            .values(remaining=table.c.remaining - wanted)
+        )
+        if taken.rowcount:
+            return wanted
+        left = await session.scalar(select(table.c.remaining).where(table.c.id == item.id))
+        if not left:
+            return 0
+        rest = await session.execute(
+            update(table)
+            .where(table.c.id == item.id, table.c.remaining == left)
+            .values(remaining=0)
+        )
+        if rest.rowcount:
+            return int(left)
+    return 0
+
+
+async def _release(session: AsyncSession, item: GroupBuyItem, units: int) -> None:
+    table = GroupBuyItem.__table__
+    await session.execute(
+        update(table).where(table.c.id == item.id).values(remaining=table.c.remaining + units)
+    )
+
+
+async def _queue(session: AsyncSession, line: _Line, units: int, now: datetime) -> None:
+    """Units that did not fit join the end of the item's waitlist, whoever asks for them."""
+    assert line.id is not None
+    await session.execute(insert(GroupBuyWait).values(line_id=line.id, units=units, since=now))
+
+
+async def _unqueue(session: AsyncSession, line: _Line, units: int) -> None:
+    """A household asking for less gives up its latest places first (keeping its earliest)."""
+    waits = await session.execute(
+        select(GroupBuyWait.id, GroupBuyWait.units)
+        .where(GroupBuyWait.line_id == line.id)
+        .order_by(GroupBuyWait.since.desc(), GroupBuyWait.id.desc())
+    )
+    for wait_id, waiting in waits.all():
+        if units <= 0:
+            break
+        taken = min(units, waiting)
+        units -= taken
+        if taken == waiting:
+            await session.execute(delete(GroupBuyWait).where(GroupBuyWait.id == wait_id))
+        else:
+            await session.execute(
+                update(GroupBuyWait)
+                .where(GroupBuyWait.id == wait_id)
+                .values(units=GroupBuyWait.units - taken)
+            )
+
+
+async def _promote(session: AsyncSession, item: GroupBuyItem, now: datetime) -> list[Promotion]:
+    """Give released stock to the waitlist, first come first served (place by place)."""
+    granted_to: dict[int, int] = {}
+    waiting = await session.execute(
+        select(GroupBuyWait, GroupBuyLine, GroupBuyOrder.household_id)
+        .join(GroupBuyLine, GroupBuyLine.id == GroupBuyWait.line_id)
+        .join(GroupBuyOrder, GroupBuyOrder.id == GroupBuyLine.order_id)
+        .where(GroupBuyLine.item_id == item.id)
+        .order_by(GroupBuyWait.since, GroupBuyWait.id)
+        .with_for_update(of=GroupBuyLine)
+    )
+    for wait, line, household_id in waiting:
+        granted = await _reserve(session, item, wait.units)
+        if not granted:
+            break
+        line.quantity += granted
+        line.waitlisted -= granted
+        if not line.waitlisted:
+            line.waitlisted_at = None
+        wait.units -= granted
+        if not wait.units:
+            await session.delete(wait)
+        granted_to[household_id] = granted_to.get(household_id, 0) + granted
+    await session.flush()
+    return [Promotion(household, item.code, units) for household, units in granted_to.items()]
