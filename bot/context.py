@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.callbacks import ButtonData
     from bot.clock import Clock
     from bot.i18n import Texts
     from bot.routing import CommandRoute
@@ -309,6 +310,8 @@ class Ctx(Emitter):
     incoming: Incoming
     person: Person | None = None
     commands: Mapping[str, CommandRoute] = field(default_factory=dict)
+    # The tapped button, parsed by the dispatcher when its kind is declared (bot.callbacks).
+    button: ButtonData | None = None
     # Group roles (getChatMember) asked before the transaction, for routes that declared it.
     member_statuses: Mapping[int, str] | None = None
     # The live message (e.g. "groupbuy:42") that a routed reply answers.

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.callbacks import is_declared, parse
 from bot.clock import Clock
 from bot.context import Ctx, Incoming, Outgoing
 from bot.i18n import Texts, pick_language
@@ -209,10 +210,13 @@ class Dispatcher:
             await self._route_reply(ctx, incoming.reply_to.message_id)
 
     async def _route_callback(self, ctx: Ctx, data: str) -> None:
-        handler = self.callbacks.get(data.split(":", 1)[0])
+        prefix = data.split(":", 1)[0]
+        handler = self.callbacks.get(prefix)
         if handler is None:
             ctx.answer("errors/stale_button", alert=True)
             return
+        if is_declared(prefix):
+            ctx.button = parse(data)
         await handler(ctx)
 
     async def _route_command(self, ctx: Ctx, name: str) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.callbacks import ButtonData, prefix_of
 from bot.context import Ctx, Emitter
 
 Handler = Callable[[Ctx], Awaitable[None]]
@@ -78,8 +79,14 @@ class Router:
 
         return register
 
-    def callback(self, prefix: str, *, member_check: bool = False) -> Callable[[Handler], Handler]:
-        """Route button taps whose data starts with `prefix:` (see `command` for member_check)."""
+    def callback(
+        self, kind: str | type[ButtonData], *, member_check: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """Route taps on buttons of a declared kind (ctx.button holds it, parsed), or by prefix.
+
+        See `command` for member_check.
+        """
+        prefix = kind if isinstance(kind, str) else prefix_of(kind)
 
         def register(handler: Handler) -> Handler:
             self.callbacks[prefix] = handler

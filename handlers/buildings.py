@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.callbacks import button, tapped
 from bot.context import Button, Ctx, Keyboard
 from bot.routing import Router
 from handlers.households import ask_about_member
@@ -28,7 +29,7 @@ from models.authority import (
     requests_for,
 )
 from models.chat_language import group_language
-from models.errors import LeaderTargetInvalid, NotChatAdmin, StaleButton, Usage
+from models.errors import LeaderTargetInvalid, NotChatAdmin, Usage
 from models.households import pending_members_for
 from models.people import Person
 
@@ -54,12 +55,20 @@ def _replied_name(ctx: Ctx, user_id: int) -> str | None:
     return reply.sender_name if reply is not None and reply.sender_id == user_id else None
 
 
-def _numbers(ctx: Ctx, count: int) -> list[int]:
-    """The numeric fields of a tapped button; anything malformed is a stale button."""
-    parts = (ctx.incoming.callback_data or "").split(":")[1:]
-    if len(parts) != count or not all(p.isdigit() and len(p) <= 15 for p in parts):
-        raise StaleButton()
-    return [int(p) for p in parts]
+@button("bd")
+class MoveGroup:
+    """Confirm moving the group to `building` (0: keep it); `message` is the /bind message."""
+
+    building: int
+    message: int
+
+
+@button("bq")
+class BindDecision:
+    """A leader's or coordinator's answer to bind request `request`."""
+
+    request: int
+    approve: bool
 
 
 async def group_lang(ctx: Ctx) -> str:
@@ -102,8 +111,8 @@ def _show_binding(ctx: Ctx, binding: Binding, msg_id: int) -> None:
     if binding.status is BindStatus.CONFIRM:
         markup = Keyboard.of(
             [
-                Button(ctx.label("rebind_yes"), f"bd:{binding.building_id}:{msg_id}"),
-                Button(ctx.label("rebind_no"), f"bd:0:{msg_id}"),
+                Button(ctx.label("rebind_yes"), MoveGroup(binding.building_id, msg_id).pack()),
+                Button(ctx.label("rebind_no"), MoveGroup(0, msg_id).pack()),
             ]
         )
         ctx.live(key, chat_id, "bind/confirm", markup=markup, **values)
@@ -140,8 +149,8 @@ def _send_request(
     lang = approver.language or ctx.settings.default_language
     markup = Keyboard.of(
         [
-            Button(ctx.label("approve", lang=lang), f"bq:{request_id}:1"),
-            Button(ctx.label("reject", lang=lang), f"bq:{request_id}:0"),
+            Button(ctx.label("approve", lang=lang), BindDecision(request_id, True).pack()),
+            Button(ctx.label("reject", lang=lang), BindDecision(request_id, False).pack()),
         ]
     )
     ctx.send(
@@ -155,10 +164,11 @@ def _send_request(
     )
 
 
-@router.callback("bd", member_check=True)
+@router.callback(MoveGroup, member_check=True)
 async def on_rebind(ctx: Ctx) -> None:
-    """`bd:<building id>:<msg>` confirms moving the group; building id 0 keeps it."""
-    building, msg_id = _numbers(ctx, 2)
+    """The admin confirms moving the group to another building, or keeps it."""
+    tap = tapped(ctx.button, MoveGroup)
+    building, msg_id = tap.building, tap.message
     ctx.lang = await group_lang(ctx)
     if building == 0:
         if not is_chat_admin(ctx):
@@ -177,15 +187,15 @@ async def on_rebind(ctx: Ctx) -> None:
     _show_binding(ctx, binding, msg_id)
 
 
-@router.callback("bq")
+@router.callback(BindDecision)
 async def on_bind_decision(ctx: Ctx) -> None:
-    """`bq:<request>:1|0`: a leader or coordinator approves or rejects a bind request."""
-    request_id, choice = _numbers(ctx, 2)
+    """A leader or coordinator approves or rejects a bind request."""
+    tap = tapped(ctx.button, BindDecision)
     decision = await decide_bind_request(
         ctx.session,
-        request_id=request_id,
+        request_id=tap.request,
         approver=await sender_person(ctx),
-        approve=choice == 1,
+        approve=tap.approve,
         now=ctx.clock.now(),
     )
     values = {

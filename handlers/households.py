@@ -8,11 +8,11 @@ households by room, and each person's confirmation goes to their private chat.
 
 from __future__ import annotations
 
+from bot.callbacks import button, tapped
 from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.routing import Router
 from handlers.identity import can_reach, sender_person
 from models.chat_language import group_language
-from models.errors import StaleButton
 from models.households import (
     JoinStatus,
     Registration,
@@ -23,6 +23,16 @@ from models.households import (
 from models.people import Person, building_of_chat
 
 router = Router("households")
+
+
+@button("hh")
+class MemberDecision:
+    """A household member's (or a leader's) answer about `applicant` joining `household`."""
+
+    applicant: int
+    household: int
+    approve: bool
+
 
 # A busy morning of registrations edits this card at most once per gap, leaving the group's
 # 20-messages-a-minute budget to group-buy cards and announcements.
@@ -122,8 +132,14 @@ def ask_about_member(
     lang = approver.language or ctx.settings.default_language
     markup = Keyboard.of(
         [
-            Button(ctx.label("approve", lang=lang), f"hh:{applicant.id}:{household_id}:1"),
-            Button(ctx.label("reject", lang=lang), f"hh:{applicant.id}:{household_id}:0"),
+            Button(
+                ctx.label("approve", lang=lang),
+                MemberDecision(applicant.id, household_id, True).pack(),
+            ),
+            Button(
+                ctx.label("reject", lang=lang),
+                MemberDecision(applicant.id, household_id, False).pack(),
+            ),
         ]
     )
     ctx.send(
@@ -153,19 +169,16 @@ def tell_left_behind(
             )
 
 
-@router.callback("hh")
+@router.callback(MemberDecision)
 async def on_member_decision(ctx: Ctx) -> None:
-    """`hh:<applicant>:<household>:1|0`: a member or leader lets the applicant in, or not."""
-    parts = (ctx.incoming.callback_data or "").split(":")[1:]
-    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 15 for p in parts):
-        raise StaleButton()
-    applicant_id, household_id, choice = (int(p) for p in parts)
+    """A member (or a leader) lets the applicant into the household, or not."""
+    tap = tapped(ctx.button, MemberDecision)
     decision = await decide_member(
         ctx.session,
-        applicant_id=applicant_id,
-        household_id=household_id,
+        applicant_id=tap.applicant,
+        household_id=tap.household,
         approver=await sender_person(ctx),
-        approve=choice == 1,
+        approve=tap.approve,
         now=ctx.clock.now(),
     )
     applicant = decision.applicant
