@@ -37,11 +37,12 @@ class ButtonData:
     """Base of every declared button kind (see `button`)."""
 
     prefix: ClassVar[str]
+    tag: ClassVar[str | None]
     _fields: ClassVar[tuple[tuple[str, type], ...]]
 
     def pack(self) -> str:
         """The callback data; raises ValueError if a value cannot be carried or is too long."""
-        parts = [self.prefix]
+        parts = [self.prefix] if self.tag is None else [self.prefix, self.tag]
         for name, kind in self._fields:
             parts.append(_encode(type(self).__name__, name, kind, getattr(self, name)))
         data = SEPARATOR.join(parts)
@@ -50,17 +51,25 @@ class ButtonData:
         return data
 
 
-_KINDS: dict[str, type[ButtonData]] = {}
+# prefix → the kind, or (several kinds sharing a prefix) tag → kind
+_KINDS: dict[str, type[ButtonData] | dict[str, type[ButtonData]]] = {}
 
 
-def button(prefix: str) -> Callable[[type[T]], type[T]]:
-    """Declare a kind of button: a frozen dataclass whose fields are packed after `prefix`."""
+def button(prefix: str, tag: str | None = None) -> Callable[[type[T]], type[T]]:
+    """Declare a kind of button: a frozen dataclass whose fields are packed after `prefix`.
+
+    Kinds of one capability may share a prefix, told apart by a `tag` packed after it
+    (`gb:+:12:A`, `gb:me:12`); a prefix is either tagged throughout or names one kind.
+    """
     if not _PREFIX.fullmatch(prefix):
         raise ValueError(f"button prefix {prefix!r}: 1-8 lowercase letters or digits")
+    if tag is not None and (not tag or SEPARATOR in tag or len(tag) > 8):
+        raise ValueError(f"button tag {tag!r}: 1-8 characters without {SEPARATOR!r}")
 
     def declare(cls: type[T]) -> type[T]:
-        if prefix in _KINDS:
-            raise ValueError(f"button prefix {prefix!r} is declared twice")
+        taken = _KINDS.get(prefix)
+        if taken is not None and (tag is None or not isinstance(taken, dict) or tag in taken):
+            raise ValueError(f"button {prefix!r} {tag or ''} is declared twice")
         hints = typing.get_type_hints(cls)
         for name, kind in hints.items():
             if kind not in (int, str, bool):
@@ -76,9 +85,11 @@ def button(prefix: str) -> Callable[[type[T]], type[T]]:
             type(cls.__name__, (ButtonData,), namespace)
         )
         fields = tuple((f.name, hints[f.name]) for f in dataclasses.fields(data_cls))
-        data_cls.prefix = prefix
-        data_cls._fields = fields
-        _KINDS[prefix] = data_cls
+        data_cls.prefix, data_cls.tag, data_cls._fields = prefix, tag, fields
+        if tag is None:
+            _KINDS[prefix] = data_cls
+        else:
+            typing.cast(dict, _KINDS.setdefault(prefix, {}))[tag] = data_cls
         return typing.cast(type[T], data_cls)
 
     return declare
@@ -90,6 +101,8 @@ def parse(data: str | None) -> ButtonData:
         raise StaleButton()
     prefix, *values = data.split(SEPARATOR)
     kind = _KINDS.get(prefix)
+    if isinstance(kind, dict):
+        kind = kind.get(values.pop(0)) if values else None
     if kind is None or len(values) != len(kind._fields):
         raise StaleButton()
     decoded: dict[str, Any] = {}

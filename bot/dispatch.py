@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.callbacks import is_declared, parse
+from bot.callbacks import ButtonData, is_declared, parse
 from bot.clock import Clock
 from bot.context import Ctx, Incoming, Outgoing
 from bot.i18n import Texts, pick_language
@@ -40,6 +40,7 @@ class Dispatcher:
         self.clock, self.api, self.on_commit = clock, api, on_commit
         self.commands: dict[str, CommandRoute] = {}
         self.callbacks: dict[str, Handler] = {}
+        self.buttons: dict[type[ButtonData], Handler] = {}
         self.conversations: dict[str, Handler] = {}
         self.replies: dict[str, Handler] = {}
         self.deep_links: dict[str, Handler] = {}
@@ -50,6 +51,7 @@ class Dispatcher:
             for table, routes in (
                 (self.commands, router.commands),
                 (self.callbacks, router.callbacks),
+                (self.buttons, router.buttons),
                 (self.conversations, router.conversations),
                 (self.replies, router.replies),
                 (self.deep_links, router.deep_links),
@@ -57,7 +59,7 @@ class Dispatcher:
             ):
                 clash = table.keys() & routes.keys()
                 if clash:
-                    raise ValueError(f"router {router.name} redefines {sorted(clash)}")
+                    raise ValueError(f"router {router.name} redefines {sorted(map(str, clash))}")
                 table.update(routes)
 
     async def handle(self, incoming: Incoming) -> None:
@@ -211,12 +213,15 @@ class Dispatcher:
 
     async def _route_callback(self, ctx: Ctx, data: str) -> None:
         prefix = data.split(":", 1)[0]
-        handler = self.callbacks.get(prefix)
+        if is_declared(prefix):
+            # Parsed once, here: forged or outdated data is refused before any handler runs.
+            ctx.button = parse(data)
+            handler = self.buttons.get(type(ctx.button))
+        else:
+            handler = self.callbacks.get(prefix)
         if handler is None:
             ctx.answer("errors/stale_button", alert=True)
             return
-        if is_declared(prefix):
-            ctx.button = parse(data)
         await handler(ctx)
 
     async def _route_command(self, ctx: Ctx, name: str) -> None:

@@ -47,6 +47,7 @@ class Router:
     name: str
     commands: dict[str, CommandRoute] = field(default_factory=dict)
     callbacks: dict[str, Handler] = field(default_factory=dict)
+    buttons: dict[type[ButtonData], Handler] = field(default_factory=dict)
     member_checked_callbacks: set[str] = field(default_factory=set)
     conversations: dict[str, Handler] = field(default_factory=dict)
     replies: dict[str, Handler] = field(default_factory=dict)
@@ -89,7 +90,10 @@ class Router:
         prefix = kind if isinstance(kind, str) else prefix_of(kind)
 
         def register(handler: Handler) -> Handler:
-            self.callbacks[prefix] = handler
+            if isinstance(kind, str):
+                self.callbacks[prefix] = handler
+            else:
+                self.buttons[kind] = handler
             if member_check:
                 self.member_checked_callbacks.add(prefix)
             return handler

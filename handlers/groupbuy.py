@@ -8,16 +8,19 @@ private; `/arrived` sends each household a pickup code; `/picked <code>` hands t
 
 from __future__ import annotations
 
+from bot.callbacks import tapped
 from bot.context import Ctx, Emitter
 from bot.routing import Router
-from handlers.groupbuy_leader import LEADER_TAPS, split_ref
+from handlers.groupbuy_leader import split_ref
 from handlers.groupbuy_views import (
     PACK_LINK,
+    Mine,
+    Minus,
+    Plus,
+    Withdraw,
     after_close,
     notify_promotions,
     show_card,
-    tap_fields,
-    tap_id,
     to_people,
 )
 from handlers.identity import can_reach, sender_person
@@ -190,33 +193,27 @@ async def my_pickup(ctx: Ctx) -> None:
 # -- buttons ------------------------------------------------------------------------------------
 
 
-@router.callback("gb")
-async def on_tap(ctx: Ctx) -> None:
-    """Every group-buy button: +1/−1, my order, cancel mine, and the leader's buttons."""
-    action = (ctx.incoming.callback_data or "").split(":")[1:2]
-    handler = TAPS.get(action[0] if action else "")
-    if handler is None:
-        raise StaleButton()
-    await handler(ctx)
-
-
-async def _tapped_groupbuy(ctx: Ctx, ref: str) -> GroupBuy:
-    groupbuy = await find_groupbuy(ctx.session, None, str(tap_id(ref)), ())
+async def _tapped_groupbuy(ctx: Ctx, groupbuy_id: int) -> GroupBuy:
+    groupbuy = await find_groupbuy(ctx.session, None, str(groupbuy_id), ())
     if ctx.incoming.chat.is_group and groupbuy.chat_id != ctx.incoming.chat.id:
         raise StaleButton()
     return groupbuy
 
 
+@router.callback(Plus)
+@router.callback(Minus)
 async def on_step(ctx: Ctx) -> None:
     """+1 / −1 on an item."""
-    sign, ref, code = tap_fields(ctx, 3)
-    groupbuy = await _tapped_groupbuy(ctx, ref)
+    tap = ctx.button
+    if not isinstance(tap, Plus | Minus):
+        raise StaleButton()
+    groupbuy = await _tapped_groupbuy(ctx, tap.groupbuy)
     household = await _household_in(ctx, groupbuy)
     change = await change_order(
         ctx.session,
         groupbuy_id=groupbuy.id,
         household_id=household,
-        quantities={code: 1 if sign == "+" else -1},
+        quantities={tap.code: 1 if isinstance(tap, Plus) else -1},
         mode="add",
         now=ctx.clock.now(),
     )
@@ -224,19 +221,19 @@ async def on_step(ctx: Ctx) -> None:
     ctx.answer("groupbuy/tapped", change=change)
 
 
+@router.callback(Mine)
 async def on_mine(ctx: Ctx) -> None:
     """My order: shown only to the tapper."""
-    _, ref = tap_fields(ctx, 2)
-    groupbuy = await _tapped_groupbuy(ctx, ref)
+    groupbuy = await _tapped_groupbuy(ctx, tapped(ctx.button, Mine).groupbuy)
     household = await _household_in(ctx, groupbuy)
     line = (await board_of(ctx.session, groupbuy)).line_of(household)
     ctx.answer("groupbuy/mine", alert=True, groupbuy=groupbuy, line=line)
 
 
+@router.callback(Withdraw)
 async def on_cancel_mine(ctx: Ctx) -> None:
     """Withdraw the household's order."""
-    _, ref = tap_fields(ctx, 2)
-    groupbuy = await _tapped_groupbuy(ctx, ref)
+    groupbuy = await _tapped_groupbuy(ctx, tapped(ctx.button, Withdraw).groupbuy)
     change = await cancel_order(
         ctx.session,
         groupbuy_id=groupbuy.id,
@@ -245,12 +242,3 @@ async def on_cancel_mine(ctx: Ctx) -> None:
     )
     await _after_change(ctx, change)
     ctx.answer("groupbuy/withdrawn", title=groupbuy.title)
-
-
-TAPS = {
-    "+": on_step,
-    "-": on_step,
-    "me": on_mine,
-    "x": on_cancel_mine,
-    **LEADER_TAPS,
-}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot.callbacks import tapped
 from bot.context import Button, Ctx, Keyboard
 from bot.routing import Router
 from handlers.groupbuy_export import export_csv, export_xlsx
@@ -21,14 +22,18 @@ from handlers.groupbuy_views import (
     SUMMARY_LINK,
     UNCOLLECTED_LINK,
     UNPAID_LINK,
+    CallOff,
+    DropRepeat,
+    GoAhead,
+    HandOut,
+    MarkPaid,
+    OpenRepeat,
     after_close,
     arrival_reach,
     send_pack,
     send_summary,
     send_uncollected,
     send_unpaid,
-    tap_fields,
-    tap_id,
     to_leader,
     to_people,
 )
@@ -121,8 +126,8 @@ async def open_(ctx: Ctx) -> None:
             title=groupbuy.title,
             markup=Keyboard.of(
                 [
-                    Button(ctx.label("gb_repeat_open"), data=f"gb:dup:{gid}"),
-                    Button(ctx.label("gb_repeat_drop"), data=f"gb:nodup:{gid}"),
+                    Button(ctx.label("gb_repeat_open"), data=OpenRepeat(gid).pack()),
+                    Button(ctx.label("gb_repeat_drop"), data=DropRepeat(gid).pack()),
                 ]
             ),
         )
@@ -407,10 +412,10 @@ async def picked(ctx: Ctx) -> None:
 # -- the leader's buttons -------------------------------------------------------------------------
 
 
+@router.callback(MarkPaid)
 async def on_paid(ctx: Ctx) -> None:
     """The organiser ticks a room as paid."""
-    _, order_ref = tap_fields(ctx, 2)
-    groupbuy, line = await order_line(ctx.session, tap_id(order_ref))
+    groupbuy, line = await order_line(ctx.session, tapped(ctx.button, MarkPaid).order)
     if ctx.incoming.chat.is_group and groupbuy.chat_id != ctx.incoming.chat.id:
         raise StaleButton()
     line = await set_paid(
@@ -424,19 +429,23 @@ async def on_paid(ctx: Ctx) -> None:
     ctx.answer("groupbuy/paid", title=groupbuy.title, line=line, room=True)
 
 
-async def _tapped(ctx: Ctx, ref: str) -> GroupBuy:
-    groupbuy = await find_groupbuy(ctx.session, None, str(tap_id(ref)), ())
+async def _tapped(ctx: Ctx, groupbuy_id: int) -> GroupBuy:
+    groupbuy = await find_groupbuy(ctx.session, None, str(groupbuy_id), ())
     if ctx.incoming.chat.is_group and groupbuy.chat_id != ctx.incoming.chat.id:
         raise StaleButton()
     return groupbuy
 
 
+@router.callback(GoAhead)
+@router.callback(CallOff)
 async def on_decide(ctx: Ctx) -> None:
     """成团 not reached: the organiser goes ahead or cancels."""
-    choice, ref = tap_fields(ctx, 2)
-    groupbuy = await _tapped(ctx, ref)
+    tap = ctx.button
+    if not isinstance(tap, GoAhead | CallOff):
+        raise StaleButton()
+    groupbuy = await _tapped(ctx, tap.groupbuy)
     actor = await sender_person(ctx)
-    if choice == "go":
+    if isinstance(tap, GoAhead):
         await go_ahead(ctx.session, groupbuy, actor=actor, now=ctx.clock.now())
         board = await board_of(ctx.session, groupbuy)
         send_summary(ctx, board, actor, await building_name(ctx.session, groupbuy))
@@ -445,31 +454,38 @@ async def on_decide(ctx: Ctx) -> None:
         await _cancel(ctx, groupbuy, ctx.label("gb_min_not_met"))
 
 
+@router.callback(OpenRepeat)
+@router.callback(DropRepeat)
 async def on_repeat(ctx: Ctx) -> None:
     """A title repeated within a day: the leader opens it after all, or drops it."""
-    choice, ref = tap_fields(ctx, 2)
-    groupbuy = await _tapped(ctx, ref)
+    tap = ctx.button
+    if not isinstance(tap, OpenRepeat | DropRepeat):
+        raise StaleButton()
+    groupbuy = await _tapped(ctx, tap.groupbuy)
+    open_it = isinstance(tap, OpenRepeat)
     await confirm_groupbuy(
         ctx.session,
         groupbuy,
-        open_it=choice == "dup",
+        open_it=open_it,
         actor=await sender_person(ctx),
         now=ctx.clock.now(),
     )
-    if choice == "dup":
+    if open_it:
         ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
         ctx.answer("groupbuy/repeat_opened", title=groupbuy.title)
     else:
         ctx.answer("groupbuy/repeat_dropped", title=groupbuy.title)
 
 
+@router.callback(HandOut)
 async def on_pick(ctx: Ctx) -> None:
     """The volunteer at the gate taps a pickup code."""
-    _, ref, code = tap_fields(ctx, 3)
+    tap = tapped(ctx.button, HandOut)
+    code = tap.code
     pickup = await pick_up(
         ctx.session,
         chat_id=None,
-        code_text=f"{tap_id(ref)}-{code}",
+        code_text=f"{tap.groupbuy}-{code}",
         actor=await sender_person(ctx),
         now=ctx.clock.now(),
     )
@@ -478,13 +494,3 @@ async def on_pick(ctx: Ctx) -> None:
         return
     line = pickup.line
     ctx.answer("groupbuy/picked", title=pickup.groupbuy.title, line=line, code=line.pickup_code)
-
-
-LEADER_TAPS = {
-    "pay": on_paid,
-    "go": on_decide,
-    "stop": on_decide,
-    "dup": on_repeat,
-    "nodup": on_repeat,
-    "pk": on_pick,
-}

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from bot.callbacks import button
 from bot.context import Button, Ctx, Emitter, Keyboard
 from handlers.identity import can_reach, sender_person
-from models.errors import StaleButton
 from models.groupbuy import Board, GroupBuy, OrderChange, board_of, building_name, members_of
 from models.people import Person
 
@@ -48,15 +48,15 @@ def _card_keyboard(ctx: Emitter, board: Board, lang: str) -> Keyboard:
     gid = board.groupbuy.id
     rows = [
         [
-            Button(ctx.label("gb_plus", item.code, lang=lang), data=f"gb:+:{gid}:{item.code}"),
-            Button(ctx.label("gb_minus", item.code, lang=lang), data=f"gb:-:{gid}:{item.code}"),
+            Button(ctx.label("gb_plus", item.code, lang=lang), data=Plus(gid, item.code).pack()),
+            Button(ctx.label("gb_minus", item.code, lang=lang), data=Minus(gid, item.code).pack()),
         ]
         for item in board.items
     ]
     rows.append(
         [
-            Button(ctx.label("gb_mine", lang=lang), data=f"gb:me:{gid}"),
-            Button(ctx.label("gb_cancel_mine", lang=lang), data=f"gb:x:{gid}"),
+            Button(ctx.label("gb_mine", lang=lang), data=Mine(gid).pack()),
+            Button(ctx.label("gb_cancel_mine", lang=lang), data=Withdraw(gid).pack()),
         ]
     )
     return Keyboard.of(*rows)
@@ -133,7 +133,9 @@ def send_unpaid(ctx: Emitter, board: Board, leader: Person) -> None:
     lang = leader.language or ctx.lang
     unpaid = board.unpaid
     buttons = [
-        Button(ctx.label("gb_paid_button", line.room, lang=lang), data=f"gb:pay:{line.order_id}")
+        Button(
+            ctx.label("gb_paid_button", line.room, lang=lang), data=MarkPaid(line.order_id).pack()
+        )
         for line in unpaid[:PAY_BUTTONS]
     ]
     ctx.send(
@@ -153,7 +155,7 @@ def send_uncollected(ctx: Emitter, board: Board, leader: Person) -> None:
     buttons = [
         Button(
             ctx.label("gb_pick_button", line.room, line.pickup_code, lang=lang),
-            data=f"gb:pk:{board.groupbuy.id}:{line.pickup_code}",
+            data=HandOut(board.groupbuy.id, line.pickup_code or "").pack(),
         )
         for line in waiting[:PAY_BUTTONS]
     ]
@@ -181,8 +183,8 @@ def send_pack(ctx: Emitter, board: Board, leader: Person, building: str) -> None
         board=board,
         markup=Keyboard.of(
             [
-                Button(ctx.label("gb_go", lang=lang), data=f"gb:go:{groupbuy.id}"),
-                Button(ctx.label("gb_stop", lang=lang), data=f"gb:stop:{groupbuy.id}"),
+                Button(ctx.label("gb_go", lang=lang), data=GoAhead(groupbuy.id).pack()),
+                Button(ctx.label("gb_stop", lang=lang), data=CallOff(groupbuy.id).pack()),
             ]
         ),
     )
@@ -210,16 +212,74 @@ async def after_close(ctx: Emitter, groupbuy: GroupBuy) -> bool:
 # -- buttons ------------------------------------------------------------------------------------
 
 
-def tap_fields(ctx: Ctx, count: int) -> list[str]:
-    """The fields after `gb:`; forged or malformed data is a stale button."""
-    parts = (ctx.incoming.callback_data or "").split(":")
-    if len(parts) != count + 1 or not all(parts[1:]):
-        raise StaleButton()
-    return parts[1:]
+@button("gb", "+")
+class Plus:
+    """+1 of an item on the card."""
+
+    groupbuy: int
+    code: str
 
 
-def tap_id(text: str) -> int:
-    """A numeric field of a button's data (forged text is a stale button)."""
-    if not text.isdigit() or len(text) > 15:
-        raise StaleButton()
-    return int(text)
+@button("gb", "-")
+class Minus:
+    """−1 of an item on the card."""
+
+    groupbuy: int
+    code: str
+
+
+@button("gb", "me")
+class Mine:
+    """My household's order, shown only to the tapper."""
+
+    groupbuy: int
+
+
+@button("gb", "x")
+class Withdraw:
+    """Withdraw my household's order."""
+
+    groupbuy: int
+
+
+@button("gb", "pay")
+class MarkPaid:
+    """The organiser ticks an order as paid."""
+
+    order: int
+
+
+@button("gb", "pk")
+class HandOut:
+    """The gate hands out the goods of a pickup code."""
+
+    groupbuy: int
+    code: str
+
+
+@button("gb", "go")
+class GoAhead:
+    """成团 not reached: go ahead anyway."""
+
+    groupbuy: int
+
+
+@button("gb", "stop")
+class CallOff:
+    """成团 not reached: cancel the buy."""
+
+    groupbuy: int
+
+
+@button("gb", "dup")
+class OpenRepeat:
+    """A title repeated within a day: open it after all."""
+
+    groupbuy: int
+
+
+@button("gb", "nodup")
+class DropRepeat:
+    """A title repeated within a day: drop it."""
+
+    groupbuy: int

@@ -69,3 +69,33 @@ def test_whatever_packs_parses_back(groupbuy: int, code: str, plus: bool) -> Non
         assert len(f"tq:{groupbuy}:{code}:1".encode()) > MAX_BYTES
         return
     assert parse(data) == Tap(groupbuy, code, plus)
+
+
+@button("tg", "+")
+class Plus:
+    """A tagged kind."""
+
+    groupbuy: int
+    code: str
+
+
+@button("tg", "me")
+class Mine:
+    """Another kind under the same prefix."""
+
+    groupbuy: int
+
+
+def test_kinds_sharing_a_prefix_are_told_apart_by_their_tag() -> None:
+    """`tg:+:12:A` and `tg:me:12` are different kinds; an unknown tag is stale."""
+    assert Plus(12, "A").pack() == "tg:+:12:A"
+    assert parse("tg:+:12:A") == Plus(12, "A")
+    assert parse("tg:me:12") == Mine(12)
+    for forged in ("tg:x:12", "tg", "tg:me:12:A"):
+        with pytest.raises(StaleButton):
+            parse(forged)
+    with pytest.raises(ValueError):
+
+        @button("tq", "x")  # an untagged prefix cannot gain tagged kinds
+        class Mixed:
+            x: int
