@@ -14,10 +14,10 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import record_action
+from models.base import get_or_create
 from models.errors import NotHouseholdMember, RequestDecided, StaleButton, Usage
 from models.people import (
     Building,
@@ -118,21 +118,13 @@ def _outcome(
 async def _household(
     session: AsyncSession, building_id: int, unit: str, room: str, now: datetime
 ) -> Household:
-    query = select(Household).where(
-        Household.building_id == building_id, Household.unit == unit, Household.room == room
+    return await get_or_create(
+        session,
+        select(Household).where(
+            Household.building_id == building_id, Household.unit == unit, Household.room == room
+        ),
+        lambda: Household(building_id=building_id, unit=unit, room=room, founded_at=now),
     )
-    household = await session.scalar(query)
-    if household is None:
-        household = Household(building_id=building_id, unit=unit, room=room, founded_at=now)
-        try:
-            async with session.begin_nested():
-                session.add(household)
-        except IntegrityError:
-            # Two first registrants of one room raced; the other transaction created it.
-            household = await session.scalar(query)
-            if household is None:
-                raise
-    return household
 
 
 async def _move(

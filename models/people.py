@@ -17,11 +17,10 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, insert_ignoring_duplicates
+from models.base import Base, get_or_create, insert_ignoring_duplicates
 from models.conversations import Conversation
 from models.errors import (
     BindingPending,
@@ -253,9 +252,10 @@ async def ensure_person(
     session: AsyncSession, tg_user_id: int, display_name: str | None, now: datetime
 ) -> Person:
     """The person with this Telegram id, created on first contact; keeps their name current."""
-    person = await find_person(session, tg_user_id)
-    if person is None:
-        person = Person(
+    person = await get_or_create(
+        session,
+        select(Person).where(Person.tg_user_id == tg_user_id),
+        lambda: Person(
             tg_user_id=tg_user_id,
             display_name=(display_name or "")[:128],
             is_volunteer=False,
@@ -263,48 +263,31 @@ async def ensure_person(
             skills=[],
             started_private=False,
             created_at=now,
-        )
-        try:
-            async with session.begin_nested():
-                session.add(person)
-        except IntegrityError:
-            # Two updates from a new person raced; the other transaction created them.
-            person = await find_person(session, tg_user_id)
-            assert person is not None
-    elif display_name and person.display_name != display_name[:128]:
+        ),
+    )
+    if display_name and person.display_name != display_name[:128]:
         person.display_name = display_name[:128]
     return person
 
 
 async def ensure_community(session: AsyncSession, name: str, timezone: str) -> Community:
     """The community of this deployment, created on first use."""
-    community = await session.scalar(select(Community).where(Community.name == name))
-    if community is None:
-        community = Community(name=name, timezone=timezone)
-        try:
-            async with session.begin_nested():
-                session.add(community)
-        except IntegrityError:
-            community = await session.scalar(select(Community).where(Community.name == name))
-            assert community is not None
-    return community
+    return await get_or_create(
+        session,
+        select(Community).where(Community.name == name),
+        lambda: Community(name=name, timezone=timezone),
+    )
 
 
 async def ensure_building(
     session: AsyncSession, community_id: int, name: str, now: datetime
 ) -> Building:
     """The community's building with this name, created if new."""
-    query = select(Building).where(Building.community_id == community_id, Building.name == name)
-    building = await session.scalar(query)
-    if building is None:
-        building = Building(community_id=community_id, name=name, created_at=now)
-        try:
-            async with session.begin_nested():
-                session.add(building)
-        except IntegrityError:
-            building = await session.scalar(query)
-            assert building is not None
-    return building
+    return await get_or_create(
+        session,
+        select(Building).where(Building.community_id == community_id, Building.name == name),
+        lambda: Building(community_id=community_id, name=name, created_at=now),
+    )
 
 
 async def building_of_chat(session: AsyncSession, chat_id: int) -> Building | None:
@@ -463,18 +446,15 @@ async def register_household(
     if building is None:
         raise StaleButton()
     unit = str(room.unit) if room.unit else ""
-    query = select(Household).where(
-        Household.building_id == building_id, Household.unit == unit, Household.room == room.number
+    household = await get_or_create(
+        session,
+        select(Household).where(
+            Household.building_id == building_id,
+            Household.unit == unit,
+            Household.room == room.number,
+        ),
+        lambda: Household(building_id=building_id, unit=unit, room=room.number, founded_at=now),
     )
-    household = await session.scalar(query)
-    if household is None:
-        household = Household(building_id=building_id, unit=unit, room=room.number, founded_at=now)
-        try:
-            async with session.begin_nested():
-                session.add(household)
-        except IntegrityError:
-            household = await session.scalar(query)
-            assert household is not None
     person.household_id, person.pending_household_id = household.id, None
     await session.flush()
     members = await session.scalar(

@@ -15,11 +15,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
+from models.base import Base, get_or_create
 from models.errors import TaskClosed, TaskTaken
 
 OPEN, CLAIMED, DONE, CANCELLED = "open", "claimed", "done", "cancelled"
@@ -66,26 +65,20 @@ async def open_task(
     details: dict[str, Any] | None = None,
 ) -> Task:
     """Open a task for a source, or return the one already opened for it."""
-    task = Task(
-        kind=kind,
-        source_ref=source_ref,
-        building_id=building_id,
-        status=OPEN,
-        priority=priority,
-        due_at=due_at,
-        created_at=now,
-        details=dict(details or {}),
+    return await get_or_create(
+        session,
+        select(Task).where(Task.kind == kind, Task.source_ref == source_ref),
+        lambda: Task(
+            kind=kind,
+            source_ref=source_ref,
+            building_id=building_id,
+            status=OPEN,
+            priority=priority,
+            due_at=due_at,
+            created_at=now,
+            details=dict(details or {}),
+        ),
     )
-    try:
-        async with session.begin_nested():
-            session.add(task)
-    except IntegrityError:
-        existing = await session.scalar(
-            select(Task).where(Task.kind == kind, Task.source_ref == source_ref)
-        )
-        assert existing is not None  # the conflict we just hit
-        return existing
-    return task
 
 
 async def claim_task(session: AsyncSession, task_id: int, person_id: int, now: datetime) -> None:

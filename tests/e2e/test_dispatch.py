@@ -10,11 +10,7 @@ import handlers.onboarding
 from bot.context import Chat, Incoming, Sender
 from models.people import Household, building_of_chat, find_person
 from tests.e2e.conftest import BotWorld
-
-
-def says(*parts: str):  # type: ignore[no-untyped-def]
-    """A predicate: the message text contains every part."""
-    return lambda message: all(p in (message.get("text") or "") for p in parts)
+from tests.e2e.groupbuy_helpers import says
 
 
 async def bound_group(bot: BotWorld) -> tuple[int, int, int]:

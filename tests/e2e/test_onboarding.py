@@ -14,15 +14,11 @@ from sqlalchemy import select
 
 from models.people import Building, GroupChat, Household, Person, find_person
 from tests.e2e.conftest import BotWorld
+from tests.e2e.groupbuy_helpers import says
 
 
 def _text(message: dict) -> str:
     return message.get("text") or ""
-
-
-def says(*parts: str) -> Callable[[dict], bool]:
-    """A bot message containing every part (HTML as sent)."""
-    return lambda m: all(p in _text(m) for p in parts)
 
 
 def has_button(data: str) -> Callable[[dict], bool]:
