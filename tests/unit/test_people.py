@@ -9,12 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models.all  # noqa: F401  (every table, for create_all)
 from models.audit import AuditEntry
 from models.authority import bind_chat, leaders_of_chat
-from models.base import Base, create_engine, session_factory
 from models.errors import (
     ForeignContact,
     InvalidRoom,
@@ -22,8 +21,6 @@ from models.errors import (
     NotAVolunteer,
     NotRegistered,
     StaleButton,
-    TaskClosed,
-    TaskTaken,
     Usage,
 )
 from models.households import register_in_chat
@@ -45,7 +42,7 @@ from models.people import (
     set_availability,
 )
 from models.records import ServiceRecord, hours_served, record_service
-from models.tasks import CLAIMED, DONE, claim_task, close_task, open_task, open_tasks
+from models.tasks import CLAIMED, claim_task, open_task, open_tasks
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 GROUP = -1001
@@ -53,14 +50,10 @@ COMMUNITY = {"community_name": "阳光花园", "timezone": "Asia/Shanghai"}
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[AsyncSession]:
-    """One transaction on a fresh in-memory database."""
-    engine = create_engine("sqlite+aiosqlite://")
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    async with session_factory(engine)() as session, session.begin():
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction on a freshly migrated database (SQLite, and PostgreSQL when configured)."""
+    async with sessions() as session, session.begin():
         yield session
-    await engine.dispose()
 
 
 async def _person(session: AsyncSession, tg_id: int, name: str = "") -> Person:
@@ -267,22 +260,3 @@ async def test_seed_demo_is_idempotent(session: AsyncSession) -> None:
     nurse = await find_person(session, 1003)
     assert nurse is not None and nurse.is_volunteer and nurse.skills == ["medical", "nursing"]
     assert (await profile_of(session, nurse)).household == "502"
-
-
-# -- tasks --------------------------------------------------------------------------------------
-
-
-async def test_task_lifecycle(session: AsyncSession) -> None:
-    """Open is idempotent per source; one claim wins; closing twice is refused."""
-    a, b = await _person(session, 3), await _person(session, 4)
-    task = await open_task(session, kind="help", source_ref="help:9", now=NOW, priority=5)
-    same = await open_task(session, kind="help", source_ref="help:9", now=NOW)
-    assert same.id == task.id
-    await claim_task(session, task.id, a.id, NOW)
-    with pytest.raises(TaskTaken):
-        await claim_task(session, task.id, b.id, NOW)
-    await close_task(session, task.id, NOW)
-    with pytest.raises(TaskClosed):
-        await close_task(session, task.id, NOW)
-    assert task.status == DONE
-    assert await open_tasks(session) == []
