@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import (
@@ -146,6 +144,47 @@ async def board_of(session: AsyncSession, groupbuy: GroupBuy) -> Board:
             .execution_options(populate_existing=True)
         )
     )
+    lines = await _lines(session, groupbuy.id, items)
+    units = dict.fromkeys((item.code for item in items), 0)
+    waiting = dict(units)
+    for line in lines:
+        for code, quantity in line.quantities.items():
+            units[code] += quantity
+        for code, queued in line.waitlisted.items():
+            waiting[code] += queued
+    totals = [
+        ItemTotal(
+            code=item.code,
+            name=item.name,
+            price_cents=item.price_cents,
+            max_per_household=item.max_per_household,
+            stock=item.stock,
+            remaining=item.remaining,
+            units=units[item.code],
+            waitlisted=waiting[item.code],
+        )
+        for item in items
+    ]
+    return Board(groupbuy, totals, lines)
+
+
+async def line_of_order(session: AsyncSession, groupbuy: GroupBuy, order_id: int) -> OrderLine:
+    """One order's numbered 接龙 line, without reading every other order of the buy."""
+    items = list(
+        await session.scalars(select(GroupBuyItem).where(GroupBuyItem.groupbuy_id == groupbuy.id))
+    )
+    (line,) = await _lines(session, groupbuy.id, items, order_id=order_id)
+    return line
+
+
+async def _lines(
+    session: AsyncSession,
+    groupbuy_id: int,
+    items: list[GroupBuyItem],
+    *,
+    order_id: int | None = None,
+) -> list[OrderLine]:
+    """The buy's 接龙 lines in sign-up order (or just the line of `order_id`)."""
     code_of = {item.id: item.code for item in items}
     price_of = {item.id: item.price_cents for item in items}
     # Plain rows, not ORM objects: the card of a 1,000-household buy is rendered every few
@@ -156,7 +195,7 @@ async def board_of(session: AsyncSession, groupbuy: GroupBuy) -> Board:
         GroupBuyLine.__table__,
     )
     order, household, line_table = orders.c, households.c, order_lines.c
-    rows = await session.execute(
+    query = (
         select(
             order.id,
             order.paid_at.is_not(None).label("paid"),
@@ -171,18 +210,33 @@ async def board_of(session: AsyncSession, groupbuy: GroupBuy) -> Board:
         )
         .join(households, household.id == order.household_id)
         .join(order_lines, line_table.order_id == order.id)
-        .where(order.groupbuy_id == groupbuy.id)
+        .where(order.groupbuy_id == groupbuy_id)
         .order_by(order.id, line_table.item_id)
     )
+    first_seq = 1
+    if order_id is not None:
+        query = query.where(order.id == order_id)
+        # A line's number is its place among the orders that have lines, as on the card.
+        with_lines = select(line_table.order_id).where(line_table.order_id == order.id)
+        first_seq += int(
+            await session.scalar(
+                select(func.count())
+                .select_from(orders)
+                .where(
+                    order.groupbuy_id == groupbuy_id,
+                    order.id < order_id,
+                    with_lines.exists(),
+                )
+            )
+            or 0
+        )
     lines: dict[int, OrderLine] = {}
-    units = dict.fromkeys(code_of.values(), 0)
-    waiting = dict.fromkeys(code_of.values(), 0)
-    for line in rows:
+    for line in await session.execute(query):
         entry = lines.get(line.id)
         if entry is None:
             room = Room(int(line.unit) if line.unit else None, line.room)
             entry = lines[line.id] = OrderLine(
-                seq=len(lines) + 1,
+                seq=first_seq + len(lines),
                 order_id=line.id,
                 household_id=line.household_id,
                 room=room.label,
@@ -199,24 +253,9 @@ async def board_of(session: AsyncSession, groupbuy: GroupBuy) -> Board:
         if line.quantity:
             entry.quantities[code] = line.quantity
             entry.amount_cents += line.quantity * price_of[line.item_id]
-            units[code] += line.quantity
         if line.waitlisted:
             entry.waitlisted[code] = line.waitlisted
-            waiting[code] += line.waitlisted
-    totals = [
-        ItemTotal(
-            code=item.code,
-            name=item.name,
-            price_cents=item.price_cents,
-            max_per_household=item.max_per_household,
-            stock=item.stock,
-            remaining=item.remaining,
-            units=units[item.code],
-            waitlisted=waiting[item.code],
-        )
-        for item in items
-    ]
-    return Board(groupbuy, totals, list(lines.values()))
+    return list(lines.values())
 
 
 async def item_codes(session: AsyncSession, groupbuy_id: int) -> list[str]:
@@ -230,9 +269,7 @@ async def order_line(session: AsyncSession, order_id: int) -> tuple[GroupBuy, Or
     groupbuy = await session.get(GroupBuy, order.groupbuy_id) if order else None
     if order is None or groupbuy is None:
         raise GroupBuyNotFound(ref=str(order_id))
-    line = (await board_of(session, groupbuy)).line_of(order.household_id)
-    assert line is not None
-    return groupbuy, line
+    return groupbuy, await line_of_order(session, groupbuy, order.id)
 
 
 async def participants(session: AsyncSession, groupbuy_id: int) -> list[Person]:

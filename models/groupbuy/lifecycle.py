@@ -25,6 +25,7 @@ from models.groupbuy.board import (
     OrderLine,
     board_of,
     household_names,
+    line_of_order,
     order_by_room,
     participants,
 )
@@ -337,10 +338,7 @@ async def set_paid(
     order.paid_at = now if paid else None
     audit(session, actor, "paid" if paid else "unpaid", groupbuy, now, {"order_id": order.id})
     await session.flush()
-    board = await board_of(session, groupbuy)
-    line = board.line_of(order.household_id)
-    assert line is not None
-    return line
+    return await line_of_order(session, groupbuy, order.id)
 
 
 def audit(

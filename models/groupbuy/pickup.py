@@ -7,9 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import String, cast, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import (
@@ -19,7 +17,7 @@ from models.errors import (
     TooManyGuesses,
     WhichGroupBuy,
 )
-from models.groupbuy.board import Board, OrderLine, board_of, members_of
+from models.groupbuy.board import Board, OrderLine, board_of, line_of_order, members_of
 from models.groupbuy.lifecycle import audit, require_gatekeeper, require_organiser
 from models.groupbuy.tables import (
     CLOSED,
@@ -157,10 +155,7 @@ async def pick_up(
         await close_task(session, task.id, now)
     audit(session, actor, "picked_up", groupbuy, now, {"order_id": order.id})
     await session.flush()
-    board = await board_of(session, groupbuy)
-    line = board.line_of(order.household_id)
-    assert line is not None
-    return Pickup(groupbuy, line)
+    return Pickup(groupbuy, await line_of_order(session, groupbuy, order.id))
 
 
 async def household_pickup(
@@ -225,26 +220,37 @@ def _record_wrong_guess(session: AsyncSession, actor: Person | None, now: dateti
 
 
 async def open_uncollected_tasks(session: AsyncSession, now: datetime) -> None:
-    """Uncollected pickups past their time become tasks on the shared board (once each)."""
+    """Uncollected pickups past their time become tasks on the shared board (once each).
+
+    Runs on every tick, so the query itself skips orders within their grace time and orders
+    that already have their task: the work per tick stays proportional to what is new.
+    """
+    due = now - PICKUP_GRACE
+    has_task = (
+        select(Task.id)
+        .where(
+            Task.kind == PICKUP_TASK,
+            Task.source_ref == literal("gbo:") + cast(GroupBuyOrder.id, String),
+        )
+        .exists()
+    )
     rows = await session.execute(
-        select(GroupBuyOrder, GroupBuy)
+        select(GroupBuyOrder.id, GroupBuyOrder.household_id, GroupBuy.id, GroupBuy.building_id)
         .join(GroupBuy, GroupBuy.id == GroupBuyOrder.groupbuy_id)
         .where(
-            GroupBuy.arrived_at.is_not(None),
+            GroupBuy.arrived_at <= due,
+            or_(GroupBuy.pickup_at.is_(None), GroupBuy.pickup_at <= due),
             GroupBuyOrder.pickup_code.is_not(None),
             GroupBuyOrder.picked_up_at.is_(None),
+            ~has_task,
         )
     )
-    for order, groupbuy in rows:
-        since = groupbuy.pickup_at or groupbuy.arrived_at
-        assert since is not None
-        if max(since, groupbuy.arrived_at) + PICKUP_GRACE > now:
-            continue
+    for order_id, household_id, groupbuy_id, building_id in rows:
         await open_task(
             session,
             kind=PICKUP_TASK,
-            source_ref=f"gbo:{order.id}",
+            source_ref=f"gbo:{order_id}",
             now=now,
-            building_id=groupbuy.building_id,
-            details={"groupbuy_id": groupbuy.id, "household_id": order.household_id},
+            building_id=building_id,
+            details={"groupbuy_id": groupbuy_id, "household_id": household_id},
         )

@@ -77,6 +77,7 @@ from models.groupbuy import (
     require_own_room,
     set_paid,
 )
+from models.groupbuy.board import line_of_order
 from models.groupbuy_spec import GroupBuySpec, ItemSpec
 from models.people import Person, ensure_person, join_volunteer_pool, register_household
 from models.tasks import DONE, Task
@@ -1196,3 +1197,17 @@ async def test_asking_for_less_while_waiting_gives_up_the_latest_place(sessions:
     await _order(sessions, gb, early, now=NOW + timedelta(seconds=4), A=1)
     change = await _order(sessions, gb, holder, now=NOW + timedelta(seconds=5), A=0)
     assert change.promotions == [Promotion(early, "A", 1)]
+
+
+async def test_one_line_reads_like_the_board(sessions: Sessions) -> None:
+    """A single order's line (for /paid, a pickup, a button) equals its line on the whole board."""
+    world = await _world(sessions, ["101", "102", "103"])
+    gb = await _open(sessions, world, VEG, EGGS)
+    for household in world.households:
+        await _order(sessions, gb, household, A=1, B=2)
+    async with sessions() as s:
+        groupbuy = await s.get(GroupBuy, gb)
+        assert groupbuy is not None
+        board = await board_of(s, groupbuy)
+        for line in board.lines:
+            assert await line_of_order(s, groupbuy, line.order_id) == line
