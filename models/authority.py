@@ -35,6 +35,7 @@ from models.people import (
     REQUEST_APPROVED,
     REQUEST_PENDING,
     REQUEST_REJECTED,
+    REQUEST_WITHDRAWN,
     BindRequest,
     Building,
     BuildingLeader,
@@ -52,8 +53,6 @@ from models.people import (
     leaders_of,
     require_leader,
 )
-
-REQUEST_WITHDRAWN = "withdrawn"
 
 
 class BindStatus(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -22,7 +23,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, insert_ignoring_duplicates
 
-PENDING, SENT, SUPERSEDED, FAILED = "pending", "sent", "superseded", "failed"
+
+class Delivery(StrEnum):
+    """Where an outbox row stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    SUPERSEDED = "superseded"  # a newer edit of the same live message replaced it
+    FAILED = "failed"
+
+
+PENDING, SENT, SUPERSEDED, FAILED = Delivery
 
 # How long an update id counts as seen. A redelivery comes within minutes (a crash between
 # handling an update and confirming its offset); ids themselves repeat: Telegram starts at a

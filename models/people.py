@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -52,7 +53,18 @@ SKILLS = (
     "other",
 )
 MAX_BUILDING_NAME = 40
-REQUEST_PENDING, REQUEST_APPROVED, REQUEST_REJECTED = "pending", "approved", "rejected"
+
+
+class RequestStatus(StrEnum):
+    """A bind request: pending until approved, rejected, or withdrawn by a newer one."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+REQUEST_PENDING, REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_WITHDRAWN = RequestStatus
 
 IntPK = BigInteger().with_variant(Integer, "sqlite")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -21,7 +22,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, get_or_create
 from models.errors import TaskClosed, TaskTaken
 
-OPEN, CLAIMED, DONE, CANCELLED = "open", "claimed", "done", "cancelled"
+
+class TaskStatus(StrEnum):
+    """A task's life: open → claimed → done or cancelled."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+OPEN, CLAIMED, DONE, CANCELLED = TaskStatus
 ACTIVE = (OPEN, CLAIMED)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -19,9 +20,18 @@ from models.base import Base
 
 IntPK = BigInteger().with_variant(Integer, "sqlite")
 
-OPEN, CLOSED, CANCELLED = "open", "closed", "cancelled"
-# Opened with the title of a buy from the last day: nobody sees it until the leader confirms.
-DRAFT = "draft"
+
+class Status(StrEnum):
+    """A group-buy's status (whether goods arrived, or a decision is awaited, is kept beside)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    # Opened with the title of a buy from the last day: nobody sees it until the leader confirms.
+    DRAFT = "draft"
+
+
+OPEN, CLOSED, CANCELLED, DRAFT = Status
 REPEAT_WINDOW = timedelta(days=1)
 MAX_QUANTITY = 999
 CODE_LOW, CODE_HIGH = 100_000, 1_000_000  # pickup codes: six digits, no leading zero
