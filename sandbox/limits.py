@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+
+from bot.ratelimit import SlidingWindow
 
 # Methods that put or change a message in a chat: the ones Telegram's flood control counts.
 COUNTED_METHODS = frozenset(
@@ -39,33 +40,38 @@ class Limits:
 
 
 class RateLimiter:
-    """Sliding-window counters: overall per second, per group per minute, per private chat."""
+    """Sliding-window counters: overall per second, per group per minute, per private chat.
+
+    The same windows delivery paces itself by, so the sandbox and the bot count alike.
+    """
 
     def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self._clock = clock
-        self._global: deque[float] = deque()
-        self._per_chat: defaultdict[int, deque[float]] = defaultdict(deque)
+        self._global = SlidingWindow(limits.global_per_second, 1.0)
+        self._per_chat: dict[int, SlidingWindow] = {}
 
     def acquire(self, chat_id: int) -> int | None:
         """Count one message to chat_id; if over a limit, count nothing and return retry_after."""
         now = self._clock()
-        windows = [(self._global, self.limits.global_per_second, 1.0)]
+        # Tests change the limits at run time, so each window takes its count from them now.
+        self._global.count = self.limits.global_per_second
+        windows = [self._global]
         if chat_id < 0:
-            windows.append((self._per_chat[chat_id], self.limits.group_per_minute, 60.0))
+            windows.append(self._chat_window(chat_id, self.limits.group_per_minute, 60.0))
         elif self.limits.private_per_second is not None:
-            windows.append((self._per_chat[chat_id], self.limits.private_per_second, 1.0))
-        waits = []
-        for window, limit, span in windows:
-            while window and window[0] <= now - span:
-                window.popleft()
-            if len(window) >= limit:
-                waits.append(window[len(window) - limit] + span - now)
-        if waits:
-            return max(1, math.ceil(max(waits)))
-        for window, _, _ in windows:
-            window.append(now)
+            windows.append(self._chat_window(chat_id, self.limits.private_per_second, 1.0))
+        wait = max(window.delay(now) for window in windows)
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        for window in windows:
+            window.take(now)
         return None
+
+    def _chat_window(self, chat_id: int, count: int, period: float) -> SlidingWindow:
+        window = self._per_chat.setdefault(chat_id, SlidingWindow(count, period))
+        window.count = count
+        return window
 
 
 @dataclass
