@@ -29,18 +29,15 @@ from models.errors import GroupBuyNotFound, NotYourRoom, OrderSyntax, StaleButto
 from models.groupbuy import (
     OPEN,
     GroupBuy,
-    OrderChange,
+    SignUp,
     board_of,
-    cancel_order,
-    change_order,
     close_due_groupbuys,
     find_groupbuy,
     household_pickup,
-    item_codes,
     open_uncollected_tasks,
-    require_own_room,
+    sign_up,
+    withdraw,
 )
-from models.groupbuy_spec import parse_order, split_room
 from models.people import require_registered
 
 router = Router("groupbuy")
@@ -110,15 +107,13 @@ def _hint(ctx: Ctx, template: str, **values: object) -> None:
 
 
 async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str, *, reply: bool) -> None:
-    household = await _household_in(ctx, groupbuy)
     if reply and len(text) > ORDER_TEXT_MAX:
         _hint(ctx, "groupbuy/reply_hint", title=groupbuy.title)
         return
-    room, order_text = split_room(text)
     try:
-        if room is not None:
-            await require_own_room(ctx.session, household, room)
-        request = parse_order(order_text, item_codes=await item_codes(ctx.session, groupbuy.id))
+        done = await sign_up(
+            ctx.session, person=ctx.person, groupbuy=groupbuy, text=text, now=ctx.clock.now()
+        )
     except NotYourRoom as other:
         # Someone else's 接龙 line copied back: never argued about in the group.
         _hint(ctx, other.template, **other.values)
@@ -129,15 +124,8 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str, *, reply: bool) -> N
         # "谢谢团长！" under the card is chat, not an order: the group hears nothing of it.
         _hint(ctx, "groupbuy/reply_hint", title=groupbuy.title)
         return
-    change = await change_order(
-        ctx.session,
-        groupbuy_id=groupbuy.id,
-        household_id=household,
-        quantities=request.quantities,
-        mode=request.mode,
-        now=ctx.clock.now(),
-    )
-    await _after_change(ctx, change)
+    _after_change(ctx, done)
+    change = done.change
     if not change.had_order and not (change.quantities or change.waitlisted):
         _to_sender(ctx, "groupbuy/nothing_ordered", title=groupbuy.title)
         return
@@ -148,9 +136,9 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str, *, reply: bool) -> N
         ctx.send(ctx.person.tg_user_id, "groupbuy/joined", change=change)
 
 
-async def _after_change(ctx: Ctx, change: OrderChange) -> None:
-    await notify_promotions(ctx, change)
-    ctx.refresh(change.groupbuy.live_key, change.groupbuy.chat_id)
+def _after_change(ctx: Ctx, done: SignUp) -> None:
+    notify_promotions(ctx, done)
+    ctx.refresh(done.change.groupbuy.live_key, done.change.groupbuy.chat_id)
 
 
 @router.command("join", where="group", needs_bound=True)
@@ -207,18 +195,16 @@ async def on_step(ctx: Ctx) -> None:
     tap = ctx.button
     if not isinstance(tap, Plus | Minus):
         raise StaleButton()
-    groupbuy = await _tapped_groupbuy(ctx, tap.groupbuy)
-    household = await _household_in(ctx, groupbuy)
-    change = await change_order(
+    done = await sign_up(
         ctx.session,
-        groupbuy_id=groupbuy.id,
-        household_id=household,
+        person=ctx.person,
+        groupbuy=await _tapped_groupbuy(ctx, tap.groupbuy),
         quantities={tap.code: 1 if isinstance(tap, Plus) else -1},
         mode="add",
         now=ctx.clock.now(),
     )
-    await _after_change(ctx, change)
-    ctx.answer("groupbuy/tapped", change=change)
+    _after_change(ctx, done)
+    ctx.answer("groupbuy/tapped", change=done.change)
 
 
 @router.callback(Mine)
@@ -234,11 +220,8 @@ async def on_mine(ctx: Ctx) -> None:
 async def on_cancel_mine(ctx: Ctx) -> None:
     """Withdraw the household's order."""
     groupbuy = await _tapped_groupbuy(ctx, tapped(ctx.button, Withdraw).groupbuy)
-    change = await cancel_order(
-        ctx.session,
-        groupbuy_id=groupbuy.id,
-        household_id=await _household_in(ctx, groupbuy),
-        now=ctx.clock.now(),
+    _after_change(
+        ctx,
+        await withdraw(ctx.session, person=ctx.person, groupbuy=groupbuy, now=ctx.clock.now()),
     )
-    await _after_change(ctx, change)
     ctx.answer("groupbuy/withdrawn", title=groupbuy.title)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from bot.callbacks import button
 from bot.context import Button, Ctx, Emitter, Keyboard
 from handlers.identity import can_reach, sender_person
-from models.groupbuy import Board, GroupBuy, OrderChange, board_of, building_name, members_of
+from models.groupbuy import Board, GroupBuy, SignUp, board_of, building_name
 from models.people import Person
 
 CARD_LINES = 60  # 接龙 lines shown on the card; the rest are counted (a message holds 4096 chars)
@@ -75,22 +75,10 @@ def to_people(ctx: Emitter, people: Iterable[Person], template: str, **values: o
     return told
 
 
-async def notify_promotions(ctx: Emitter, change: OrderChange) -> None:
-    """Tell the members of households that moved up the waitlist."""
-    by_household: dict[int, list[tuple[str, int]]] = {}
-    for promotion in change.promotions:
-        by_household.setdefault(promotion.household_id, []).append(
-            (promotion.code, promotion.units)
-        )
-    for person in await members_of(ctx.session, by_household):
-        assert person.household_id is not None
-        to_people(
-            ctx,
-            [person],
-            "groupbuy/promoted",
-            title=change.groupbuy.title,
-            units=by_household[person.household_id],
-        )
+def notify_promotions(ctx: Emitter, done: SignUp) -> None:
+    """Tell the members of households that moved up the waitlist, privately."""
+    for person, units in done.promoted:
+        to_people(ctx, [person], "groupbuy/promoted", title=done.change.groupbuy.title, units=units)
 
 
 async def to_leader(ctx: Ctx, payload: str, deliver: Callable[[Person], None]) -> None:

@@ -35,7 +35,14 @@ from models.groupbuy.lifecycle import (
     reopen_groupbuy,
     set_paid,
 )
-from models.groupbuy.orders import cancel_order, change_order, require_own_room
+from models.groupbuy.orders import (
+    SignUp,
+    cancel_order,
+    change_order,
+    require_own_room,
+    sign_up,
+    withdraw,
+)
 from models.groupbuy.pickup import (
     arrival_report,
     household_pickup,
@@ -74,6 +81,7 @@ __all__ = [
     "OrderLine",
     "PickupTry",
     "Promotion",
+    "SignUp",
     "arrival_report",
     "board_of",
     "building_name",
@@ -101,4 +109,6 @@ __all__ = [
     "reopen_groupbuy",
     "require_own_room",
     "set_paid",
+    "sign_up",
+    "withdraw",
 ]

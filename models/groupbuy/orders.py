@@ -8,7 +8,7 @@ in order, whenever units are released.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -32,7 +32,7 @@ from models.errors import (
     OverLimit,
     UnknownItem,
 )
-from models.groupbuy.board import OrderChange, Promotion, building_name, items_by_code
+from models.groupbuy.board import OrderChange, Promotion, building_name, items_by_code, members_of
 from models.groupbuy.tables import (
     MAX_QUANTITY,
     GroupBuy,
@@ -41,9 +41,12 @@ from models.groupbuy.tables import (
     GroupBuyOrder,
     GroupBuyWait,
 )
+from models.groupbuy_spec import parse_order, split_room
 from models.people import (
     Household,
+    Person,
     parse_room,
+    require_registered,
 )
 
 # -- orders -----------------------------------------------------------------------------------
@@ -119,6 +122,81 @@ async def change_order(
         if line.waitlisted:
             change.waitlisted[item.code] = line.waitlisted
     return change
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """What a sign-up did, with everything a handler needs to answer it.
+
+    `promoted` are the members of households that moved up the waitlist because of it, with
+    the (item code, units) they now have.
+    """
+
+    change: OrderChange
+    promoted: list[tuple[Person, list[tuple[str, int]]]] = field(default_factory=list)
+
+
+async def sign_up(
+    session: AsyncSession,
+    *,
+    person: Person | None,
+    groupbuy: GroupBuy,
+    text: str | None = None,
+    quantities: Mapping[str, int] | None = None,
+    mode: Literal["set", "add"] = "set",
+    now: datetime,
+) -> SignUp:
+    """A resident's order: a 接龙 line (`A2 B1`, `1-506 A2`), or a +1/−1 tap's `quantities`.
+
+    The person must be an approved member of a household of the buy's building; a line that
+    names a room must name their own.
+    """
+    member = require_registered(person, groupbuy.building_id)
+    assert member.household_id is not None
+    if text is not None:
+        room, order_text = split_room(text)
+        if room is not None:
+            await require_own_room(session, member.household_id, room)
+        codes = list(await items_by_code(session, groupbuy.id))
+        request = parse_order(order_text, item_codes=codes)
+        quantities, mode = request.quantities, request.mode
+    change = await change_order(
+        session,
+        groupbuy_id=groupbuy.id,
+        household_id=member.household_id,
+        quantities=quantities or {},
+        mode=mode,
+        now=now,
+    )
+    return SignUp(change, await promoted_members(session, change))
+
+
+async def withdraw(
+    session: AsyncSession, *, person: Person | None, groupbuy: GroupBuy, now: datetime
+) -> SignUp:
+    """A resident takes their household's order back (its units go to the waitlist)."""
+    member = require_registered(person, groupbuy.building_id)
+    assert member.household_id is not None
+    change = await cancel_order(
+        session, groupbuy_id=groupbuy.id, household_id=member.household_id, now=now
+    )
+    return SignUp(change, await promoted_members(session, change))
+
+
+async def promoted_members(
+    session: AsyncSession, change: OrderChange
+) -> list[tuple[Person, list[tuple[str, int]]]]:
+    """Members of the households a change promoted off the waitlist, with what they got."""
+    by_household: dict[int, list[tuple[str, int]]] = {}
+    for promotion in change.promotions:
+        by_household.setdefault(promotion.household_id, []).append(
+            (promotion.code, promotion.units)
+        )
+    return [
+        (member, by_household[member.household_id])
+        for member in await members_of(session, by_household)
+        if member.household_id is not None
+    ]
 
 
 async def require_own_room(session: AsyncSession, household_id: int, room_text: str) -> None:
