@@ -8,7 +8,11 @@ private; `/arrived` sends each household a pickup code; `/picked <code>` hands t
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from bot.context import Ctx, Emitter
+from bot.refusals import StaleButton, Usage, refusal
 from bot.routing import Router
 from handlers.groupbuy_leader import LEADER_TAPS, split_ref
 from handlers.groupbuy_views import (
@@ -22,7 +26,7 @@ from handlers.groupbuy_views import (
 )
 from handlers.identity import can_reach, sender_person
 from models.chat_language import group_language
-from models.errors import GroupBuyNotFound, NotYourRoom, OrderSyntax, StaleButton, Usage
+from models.errors import GroupBuyNotFound, NotYourRoom, OrderSyntax
 from models.groupbuy import (
     OPEN,
     GroupBuy,
@@ -41,6 +45,9 @@ from models.groupbuy_spec import parse_order, split_room
 from models.people import require_registered
 
 router = Router("groupbuy")
+
+# A 接龙 line copied from someone's command still starts with it (`/join A2`, `／ｊｏｉｎ A2`).
+_JOIN_PREFIX = re.compile(r"/join(?:@\w+)?\s*", re.IGNORECASE)
 
 # A reply to the card longer than this is a paste or a chat message, not a 接龙 line.
 ORDER_TEXT_MAX = 200
@@ -115,10 +122,13 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str, *, reply: bool) -> N
     try:
         if room is not None:
             await require_own_room(ctx.session, household, room)
-        request = parse_order(order_text, item_codes=await item_codes(ctx.session, groupbuy.id))
+        request = parse_order(
+            strip_join_command(order_text), item_codes=await item_codes(ctx.session, groupbuy.id)
+        )
     except NotYourRoom as other:
         # Someone else's 接龙 line copied back: never argued about in the group.
-        _hint(ctx, other.template, **other.values)
+        explained = refusal(other)
+        _hint(ctx, explained.template, **explained.values)
         return
     except OrderSyntax:
         if not reply:
@@ -143,6 +153,13 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str, *, reply: bool) -> N
     if can_reach(ctx.person):
         assert ctx.person is not None
         ctx.send(ctx.person.tg_user_id, "groupbuy/joined", change=change)
+
+
+def strip_join_command(text: str) -> str:
+    """The order in a line that starts with the /join command, else the line as typed."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    match = _JOIN_PREFIX.match(folded)
+    return folded[match.end() :] if match else text
 
 
 async def _after_change(ctx: Ctx, change: OrderChange) -> None:
@@ -178,7 +195,8 @@ async def my_pickup(ctx: Ctx) -> None:
         ctx.session, person=await sender_person(ctx), ref=ref, now=ctx.clock.now()
     )
     if found is None:
-        ctx.reply(GroupBuyNotFound.template, ref=ref[:20])
+        explained = refusal(GroupBuyNotFound(ref=ref[:20]))
+        ctx.reply(explained.template, **explained.values)
         return
     board, line = found
     if line is None or not line.pickup_code:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from bot.context import Button, Ctx, Emitter, Keyboard
+from bot.refusals import StaleButton
 from handlers.identity import can_reach, sender_person
-from models.errors import StaleButton
 from models.groupbuy import Board, GroupBuy, OrderChange, board_of, building_name, members_of
 from models.people import Person
 

@@ -9,10 +9,10 @@ households by room, and each person's confirmation goes to their private chat.
 from __future__ import annotations
 
 from bot.context import Button, Ctx, Emitter, Keyboard
+from bot.refusals import StaleButton
 from bot.routing import Router
 from handlers.identity import can_reach, sender_person
 from models.chat_language import group_language
-from models.errors import StaleButton
 from models.households import (
     JoinStatus,
     Registration,

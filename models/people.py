@@ -29,12 +29,13 @@ from models.errors import (
     ForeignContact,
     InvalidRoom,
     NoSkillsChosen,
+    NoSuchBuilding,
     NotALeader,
     NotAVolunteer,
     NotRegistered,
     RegistrationPending,
-    StaleButton,
-    Usage,
+    UnknownLanguage,
+    UnknownSkill,
 )
 from models.languages import LANGUAGES
 from models.records import hours_served
@@ -461,7 +462,7 @@ async def register_household(
     room = parse_room(room_text)
     building = await session.get(Building, building_id)
     if building is None:
-        raise StaleButton()
+        raise NoSuchBuilding()
     unit = str(room.unit) if room.unit else ""
     query = select(Household).where(
         Household.building_id == building_id, Household.unit == unit, Household.room == room.number
@@ -487,10 +488,10 @@ async def register_household(
 
 
 def choose_language(person: Person, language: str) -> str:
-    """Set the person's language; raise Usage for anything but zh/en."""
+    """Set the person's language; raise UnknownLanguage for anything but zh/en."""
     code = (language or "").strip().lower()
     if code not in LANGUAGES:
-        raise Usage(command="lang")
+        raise UnknownLanguage(code=language or "")
     person.language = code
     return code
 
@@ -507,10 +508,10 @@ def record_phone(person: Person, phone: str, contact_user_id: int | None) -> str
 
 
 def valid_skills(skills: list[str] | tuple[str, ...]) -> list[str]:
-    """Skills in button order; an unknown key means forged or outdated button data."""
+    """Skills in their canonical order; raise UnknownSkill for a skill Linli does not know."""
     chosen = set(skills)
     if not chosen <= set(SKILLS):
-        raise StaleButton()
+        raise UnknownSkill(skills=sorted(chosen - set(SKILLS)))
     return [s for s in SKILLS if s in chosen]
 
 
@@ -535,7 +536,7 @@ def require_registered(person: Person | None, building_id: int | None = None) ->
     if person is not None and person.household_id is None and person.pending_household_id:
         raise RegistrationPending()
     if person is None or person.household_id is None:
-        raise NotRegistered(payload=f"b{building_id}" if building_id else "")
+        raise NotRegistered(building_id=building_id)
     return person
 
 

@@ -21,10 +21,10 @@ from models.errors import (
     NoSkillsChosen,
     NotAVolunteer,
     NotRegistered,
-    StaleButton,
     TaskClosed,
     TaskTaken,
-    Usage,
+    UnknownLanguage,
+    UnknownSkill,
 )
 from models.households import register_in_chat
 from models.people import (
@@ -178,14 +178,15 @@ async def test_profile(session: AsyncSession) -> None:
 
 
 async def test_volunteer_pool_and_rest(session: AsyncSession) -> None:
-    """Joining needs a skill; only volunteers rest; forged skills are stale buttons."""
+    """Joining needs a skill; only volunteers rest; unknown skills are refused."""
     person = await _person(session, 3)
     with pytest.raises(NotAVolunteer):
         set_availability(person, False)
     with pytest.raises(NoSkillsChosen):
         join_volunteer_pool(person, [])
-    with pytest.raises(StaleButton):
-        join_volunteer_pool(person, ["hacking"])
+    with pytest.raises(UnknownSkill) as unknown:
+        join_volunteer_pool(person, ["hacking", "driving"])
+    assert unknown.value.values == {"skills": ("hacking",)}
     join_volunteer_pool(person, ["driving"])
     set_availability(person, False)
     assert not person.available
@@ -199,7 +200,7 @@ async def test_language_and_contact(session: AsyncSession) -> None:
     """Only zh/en; only one's own contact."""
     person = await _person(session, 3)
     assert choose_language(person, " EN ") == "en"
-    with pytest.raises(Usage):
+    with pytest.raises(UnknownLanguage):
         choose_language(person, "fr")
     with pytest.raises(ForeignContact):
         record_phone(person, "+1 555", contact_user_id=4)
