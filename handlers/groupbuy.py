@@ -92,7 +92,7 @@ async def uncollected_to_tasks(ctx: Emitter) -> None:
 # -- residents sign up --------------------------------------------------------------------------
 
 
-async def _household_in(ctx: Ctx, groupbuy: GroupBuy) -> int:
+def _household_in(ctx: Ctx, groupbuy: GroupBuy) -> int:
     """The sender's household, which must be in the group-buy's building."""
     person = require_registered(ctx.person, groupbuy.building_id)
     assert person.household_id is not None
@@ -114,7 +114,7 @@ def _hint(ctx: Ctx, template: str, **values: object) -> None:
 
 
 async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str, *, reply: bool) -> None:
-    household = await _household_in(ctx, groupbuy)
+    household = _household_in(ctx, groupbuy)
     if reply and len(text) > ORDER_TEXT_MAX:
         _hint(ctx, "groupbuy/reply_hint", title=groupbuy.title)
         return
@@ -229,7 +229,7 @@ async def on_step(ctx: Ctx) -> None:
     """+1 / −1 on an item."""
     sign, ref, code = tap_fields(ctx, 3)
     groupbuy = await _tapped_groupbuy(ctx, ref)
-    household = await _household_in(ctx, groupbuy)
+    household = _household_in(ctx, groupbuy)
     change = await change_order(
         ctx.session,
         groupbuy_id=groupbuy.id,
@@ -246,7 +246,7 @@ async def on_mine(ctx: Ctx) -> None:
     """My order: shown only to the tapper."""
     _, ref = tap_fields(ctx, 2)
     groupbuy = await _tapped_groupbuy(ctx, ref)
-    household = await _household_in(ctx, groupbuy)
+    household = _household_in(ctx, groupbuy)
     line = (await board_of(ctx.session, groupbuy)).line_of(household)
     ctx.answer("groupbuy/mine", alert=True, groupbuy=groupbuy, line=line)
 
@@ -258,7 +258,7 @@ async def on_cancel_mine(ctx: Ctx) -> None:
     change = await cancel_order(
         ctx.session,
         groupbuy_id=groupbuy.id,
-        household_id=await _household_in(ctx, groupbuy),
+        household_id=_household_in(ctx, groupbuy),
         now=ctx.clock.now(),
     )
     await _after_change(ctx, change)

@@ -230,7 +230,7 @@ class GroupBuyNotFound(DomainError):
 
 
 class NoGroupBuyHere(DomainError):
-    """The command needs a running group-buy and there is none."""
+    """The action needs a running group-buy and there is none."""
 
 
 class WhichGroupBuy(DomainError):

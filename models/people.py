@@ -38,7 +38,7 @@ from models.errors import (
     UnknownSkill,
 )
 from models.languages import LANGUAGES
-from models.records import hours_served
+from models.records import minutes_served
 
 # The order is the order of the skill buttons; the keys are stored, labels live in labels.j2.
 SKILLS = (
@@ -613,5 +613,5 @@ async def profile_of(session: AsyncSession, person: Person | None) -> Profile:
         is_volunteer=person.is_volunteer,
         available=person.available,
         skills=list(person.skills or []),
-        minutes_served=await hours_served(session, person.id),
+        minutes_served=await minutes_served(session, person.id),
     )

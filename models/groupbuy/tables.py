@@ -23,7 +23,6 @@ OPEN, CLOSED, CANCELLED = "open", "closed", "cancelled"
 # Opened with the title of a buy from the last day: nobody sees it until the leader confirms.
 DRAFT = "draft"
 REPEAT_WINDOW = timedelta(days=1)
-MAX_QUANTITY = 999
 CODE_LOW, CODE_HIGH = 100_000, 1_000_000  # pickup codes: six digits, no leading zero
 # Uncollected goods become a task this long after the pickup time (or after arrival, if none).
 PICKUP_GRACE = timedelta(hours=2)

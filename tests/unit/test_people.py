@@ -44,7 +44,7 @@ from models.people import (
     record_phone,
     set_availability,
 )
-from models.records import ServiceRecord, hours_served, record_service
+from models.records import ServiceRecord, minutes_served, record_service
 from models.tasks import CLAIMED, DONE, claim_task, close_task, open_task, open_tasks
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -241,7 +241,7 @@ async def test_forgetme_anonymises(session: AsyncSession) -> None:
     assert (await session.get(GroupChat, GROUP)).bound_by is None
     refreshed = (await open_tasks(session))[0]
     assert refreshed.assignee_id is None and refreshed.status == CLAIMED
-    assert await hours_served(session, person_id) == 0
+    assert await minutes_served(session, person_id) == 0
 
 
 # -- the sandbox's demo community -------------------------------------------------------------
