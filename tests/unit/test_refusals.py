@@ -89,6 +89,8 @@ def test_restated_adds_what_only_the_chat_knows() -> None:
 def test_a_copied_join_command_is_read_past(text: str, order: str) -> None:
     """A 接龙 line copied with its command still reads as the order after it."""
     assert strip_join_command(text) == order
-    assert parse_order(strip_join_command("/join A2 B1"), item_codes=["A", "B"]) == OrderRequest(
-        {"A": 2, "B": 1}, "set"
-    )
+
+
+def test_an_order_after_the_join_command_parses() -> None:
+    order = parse_order(strip_join_command("/join A2 B1"), item_codes=["A", "B"])
+    assert order == OrderRequest({"A": 2, "B": 1}, "set")
