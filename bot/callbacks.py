@@ -23,7 +23,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from models.errors import StaleButton
+from bot.refusals import StaleButton
 
 MAX_BYTES = 64
 SEPARATOR = ":"

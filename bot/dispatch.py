@@ -11,6 +11,7 @@ from bot.callbacks import ButtonData, is_declared, parse
 from bot.clock import Clock
 from bot.context import Ctx, Incoming, Outgoing
 from bot.i18n import Texts, pick_language
+from bot.refusals import ChatRefusal, refusal
 from bot.routing import CommandRoute, Handler, Router
 from bot.settings import Settings
 from bot.transport import BadRequest, BotClient, TransportError
@@ -117,10 +118,11 @@ class Dispatcher:
                     ctx.answer()
                 await self._store(session, ctx.outgoing)
                 return ctx.outgoing
-        except DomainError as refusal:
+        except (DomainError, ChatRefusal) as refused:
             # The transaction above is rolled back: a refused action leaves no trace but the answer.
+            explained = refusal(refused)
             return await self._recover(
-                incoming, refusal.template, refusal.values, refusal.deep_link
+                incoming, explained.template, dict(explained.values), explained.link
             )
 
     async def _recover(

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.callbacks import button, tapped
 from bot.context import Button, Ctx, Keyboard
+from bot.refusals import Usage
 from bot.routing import Router
 from handlers.households import ask_about_member
 from handlers.identity import can_reach, in_chat, is_chat_admin, sender_person
@@ -29,7 +30,7 @@ from models.authority import (
     requests_for,
 )
 from models.chat_language import group_language
-from models.errors import LeaderTargetInvalid, NotChatAdmin, Usage
+from models.errors import LeaderTargetInvalid, NotChatAdmin
 from models.households import pending_members_for
 from models.people import Person
 

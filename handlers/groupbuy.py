@@ -8,8 +8,12 @@ private; `/arrived` sends each household a pickup code; `/picked <code>` hands t
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from bot.callbacks import tapped
 from bot.context import Ctx, Emitter
+from bot.refusals import StaleButton, Usage, refusal
 from bot.routing import Router
 from handlers.groupbuy_leader import split_ref
 from handlers.groupbuy_views import (
@@ -25,7 +29,7 @@ from handlers.groupbuy_views import (
 )
 from handlers.identity import can_reach, sender_person
 from models.chat_language import group_language
-from models.errors import GroupBuyNotFound, NotYourRoom, OrderSyntax, StaleButton, Usage
+from models.errors import GroupBuyNotFound, NotYourRoom, OrderSyntax
 from models.groupbuy import (
     OPEN,
     GroupBuy,
@@ -41,6 +45,9 @@ from models.groupbuy import (
 from models.people import require_registered
 
 router = Router("groupbuy")
+
+# A 接龙 line copied from someone's command still starts with it (`/join A2`, `／ｊｏｉｎ A2`).
+_JOIN_PREFIX = re.compile(r"/join(?:@\w+)?\s*", re.IGNORECASE)
 
 # A reply to the card longer than this is a paste or a chat message, not a 接龙 line.
 ORDER_TEXT_MAX = 200
@@ -85,7 +92,7 @@ async def uncollected_to_tasks(ctx: Emitter) -> None:
 # -- residents sign up --------------------------------------------------------------------------
 
 
-async def _household_in(ctx: Ctx, groupbuy: GroupBuy) -> int:
+def _household_in(ctx: Ctx, groupbuy: GroupBuy) -> int:
     """The sender's household, which must be in the group-buy's building."""
     person = require_registered(ctx.person, groupbuy.building_id)
     assert person.household_id is not None
@@ -112,11 +119,16 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str, *, reply: bool) -> N
         return
     try:
         done = await sign_up(
-            ctx.session, person=ctx.person, groupbuy=groupbuy, text=text, now=ctx.clock.now()
+            ctx.session,
+            person=ctx.person,
+            groupbuy=groupbuy,
+            text=strip_join_command(text),
+            now=ctx.clock.now(),
         )
     except NotYourRoom as other:
         # Someone else's 接龙 line copied back: never argued about in the group.
-        _hint(ctx, other.template, **other.values)
+        explained = refusal(other)
+        _hint(ctx, explained.template, **explained.values)
         return
     except OrderSyntax:
         if not reply:
@@ -134,6 +146,13 @@ async def _sign_up(ctx: Ctx, groupbuy: GroupBuy, text: str, *, reply: bool) -> N
     if can_reach(ctx.person):
         assert ctx.person is not None
         ctx.send(ctx.person.tg_user_id, "groupbuy/joined", change=change)
+
+
+def strip_join_command(text: str) -> str:
+    """The order in a line that starts with the /join command, else the line as typed."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    match = _JOIN_PREFIX.match(folded)
+    return folded[match.end() :] if match else text
 
 
 def _after_change(ctx: Ctx, done: SignUp) -> None:
@@ -169,7 +188,8 @@ async def my_pickup(ctx: Ctx) -> None:
         ctx.session, person=await sender_person(ctx), ref=ref, now=ctx.clock.now()
     )
     if found is None:
-        ctx.reply(GroupBuyNotFound.template, ref=ref[:20])
+        explained = refusal(GroupBuyNotFound(ref=ref[:20]))
+        ctx.reply(explained.template, **explained.values)
         return
     board, line = found
     if line is None or not line.pickup_code:
@@ -211,7 +231,7 @@ async def on_step(ctx: Ctx) -> None:
 async def on_mine(ctx: Ctx) -> None:
     """My order: shown only to the tapper."""
     groupbuy = await _tapped_groupbuy(ctx, tapped(ctx.button, Mine).groupbuy)
-    household = await _household_in(ctx, groupbuy)
+    household = _household_in(ctx, groupbuy)
     line = (await board_of(ctx.session, groupbuy)).line_of(household)
     ctx.answer("groupbuy/mine", alert=True, groupbuy=groupbuy, line=line)
 

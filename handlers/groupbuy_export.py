@@ -11,10 +11,13 @@ from openpyxl import Workbook
 
 from models.groupbuy import Board
 
+# A household's members in one spreadsheet cell, the way Chinese lists names.
+NAME_SEPARATOR = "、"
+
 Row = tuple[str, str, str, str, int, Decimal, bool, bool]
 
 
-def export_rows(board: Board, names: Mapping[int, str]) -> Iterator[Row]:
+def export_rows(board: Board, names: Mapping[int, Sequence[str]]) -> Iterator[Row]:
     """One row per household and item, in pick-list order: what was ordered, paid, collected."""
     items = {item.code: item for item in board.items}
     for line in board.distribution():
@@ -22,7 +25,7 @@ def export_rows(board: Board, names: Mapping[int, str]) -> Iterator[Row]:
             item = items[code]
             yield (
                 line.room,
-                names.get(line.household_id, ""),
+                NAME_SEPARATOR.join(names.get(line.household_id, ())),
                 code,
                 item.name,
                 quantity,
@@ -32,7 +35,7 @@ def export_rows(board: Board, names: Mapping[int, str]) -> Iterator[Row]:
             )
 
 
-def export_csv(board: Board, names: Mapping[int, str], headers: Sequence[str]) -> bytes:
+def export_csv(board: Board, names: Mapping[int, Sequence[str]], headers: Sequence[str]) -> bytes:
     """UTF-8 CSV with a byte-order mark, so Excel shows Chinese names correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -43,7 +46,7 @@ def export_csv(board: Board, names: Mapping[int, str], headers: Sequence[str]) -
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def export_xlsx(board: Board, names: Mapping[int, str], headers: Sequence[str]) -> bytes:
+def export_xlsx(board: Board, names: Mapping[int, Sequence[str]], headers: Sequence[str]) -> bytes:
     """An XLSX workbook with one sheet of orders; amounts are numbers formatted as yuan."""
     book = Workbook()
     sheet = book.active

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from bot.callbacks import tapped
 from bot.context import Button, Ctx, Keyboard
+from bot.refusals import StaleButton, Usage, refusal
 from bot.routing import Router
 from handlers.groupbuy_export import export_csv, export_xlsx
 from handlers.groupbuy_views import (
@@ -39,7 +40,7 @@ from handlers.groupbuy_views import (
 )
 from handlers.identity import can_reach, sender_person
 from models.chat_language import group_language
-from models.errors import AlreadyPickedUp, StaleButton, UnknownPickupCode, Usage
+from models.errors import AlreadyPickedUp, UnknownPickupCode
 from models.groupbuy import (
     CANCELLED,
     CLOSED,
@@ -400,10 +401,12 @@ async def picked(ctx: Ctx) -> None:
             now=ctx.clock.now(),
         )
     except AlreadyPickedUp as done:
-        _to_gate(ctx, done.template, **done.values)
+        explained = refusal(done)
+        _to_gate(ctx, explained.template, **explained.values)
         return
     if pickup.line is None or pickup.groupbuy is None:
-        _to_gate(ctx, UnknownPickupCode.template, code=code[:12])
+        explained = refusal(UnknownPickupCode(code=code[:12]))
+        _to_gate(ctx, explained.template, **explained.values)
         return
     line = pickup.line
     _to_gate(ctx, "groupbuy/picked", title=pickup.groupbuy.title, line=line, code=line.pickup_code)
@@ -490,7 +493,8 @@ async def on_pick(ctx: Ctx) -> None:
         now=ctx.clock.now(),
     )
     if pickup.line is None or pickup.groupbuy is None:
-        ctx.answer(UnknownPickupCode.template, alert=True, code=code[:12])
+        explained = refusal(UnknownPickupCode(code=code[:12]))
+        ctx.answer(explained.template, alert=True, **explained.values)
         return
     line = pickup.line
     ctx.answer("groupbuy/picked", title=pickup.groupbuy.title, line=line, code=line.pickup_code)

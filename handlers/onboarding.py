@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.context import Button, ContactRequest, Ctx, Keyboard, RemoveKeyboard
 from bot.i18n import LANGUAGES
+from bot.refusals import StaleButton, restated
 from bot.routing import Router
 from handlers.households import tell_left_behind, tell_registration
 from handlers.identity import sender_person
@@ -24,7 +25,7 @@ from models.conversations import (
     end_conversation,
     set_conversation,
 )
-from models.errors import InvalidRoom, NotAVolunteer, StaleButton
+from models.errors import InvalidRoom, NotAVolunteer
 from models.households import household_after_leaving, register
 from models.people import (
     SKILLS,
@@ -543,7 +544,7 @@ def _set_availability(ctx: Ctx, available: bool) -> None:
     try:
         set_availability(ctx.person, available)
     except NotAVolunteer as refusal:
-        raise NotAVolunteer(private=ctx.incoming.chat.is_private) from refusal
+        raise restated(refusal, private=ctx.incoming.chat.is_private) from refusal
 
 
 # -- profile, language, privacy -----------------------------------------------------------------

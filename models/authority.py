@@ -20,15 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import record_action
 from models.errors import (
+    BadBuildingName,
     LeaderTargetInvalid,
     MoveNeedsLeader,
+    NoSuchBindRequest,
+    NoSuchBuilding,
     NotALeader,
     NotALeaderTarget,
     NotChatAdmin,
     NotCoordinator,
     RequestDecided,
-    StaleButton,
-    Usage,
 )
 from models.people import (
     MAX_BUILDING_NAME,
@@ -82,10 +83,10 @@ class Binding:
 
 
 def clean_building_name(text: str) -> str:
-    """A building name as stored: single spaces, full-width letters folded; raise Usage if empty."""
+    """A building name as stored: single spaces, full-width letters folded; 1..max characters."""
     name = " ".join(unicodedata.normalize("NFKC", text or "").split())
     if not name or len(name) > MAX_BUILDING_NAME:
-        raise Usage(command="bind")
+        raise BadBuildingName(text=text or "")
     return name
 
 
@@ -149,7 +150,7 @@ async def confirm_rebind(
     building = await session.get(Building, building_id)
     chat = await session.get(GroupChat, chat_id)
     if building is None or chat is None:
-        raise StaleButton()
+        raise NoSuchBuilding()
     if chat.building_id == building.id:
         return Binding(BindStatus.UNCHANGED, building.id, building.name)
     current = await session.get(Building, chat.building_id)
@@ -297,7 +298,7 @@ async def pending_bind_request(session: AsyncSession, request_id: int) -> BindRe
     """A request still waiting for a decision; raise RequestDecided otherwise."""
     request = await session.get(BindRequest, request_id)
     if request is None:
-        raise StaleButton()
+        raise NoSuchBindRequest()
     if request.status != REQUEST_PENDING:
         raise RequestDecided()
     return request

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import record_action
-from models.errors import Usage
+from models.errors import UnknownLanguage
 from models.languages import LANGUAGES
 from models.people import GroupChat, Person, bound_building, require_leader
 
@@ -22,12 +22,12 @@ async def group_language(session: AsyncSession, chat_id: int, *, default: str) -
 async def set_group_language(
     session: AsyncSession, *, chat_id: int, actor: Person | None, language: str, now: datetime
 ) -> str:
-    """A leader of the group's building sets the group's language; raise Usage for anything else."""
+    """A leader of the group's building sets the group's language (zh or en)."""
     building = await bound_building(session, chat_id)
     await require_leader(session, actor, building.id)
     code = (language or "").strip().lower()
     if code not in LANGUAGES:
-        raise Usage(command="lang")
+        raise UnknownLanguage(code=language or "")
     chat = await session.get(GroupChat, chat_id)
     assert chat is not None  # bound_building found its row
     chat.language = code

@@ -192,7 +192,6 @@ def parse_order(text: str, *, item_codes: Sequence[str]) -> OrderRequest:
     if not codes:
         raise ValueError("a group-buy has at least one item")
     typed = _fold(text).strip()
-    typed = re.sub(r"^/join(?:@\w+)?\s*", "", typed, flags=re.IGNORECASE)
     example = f"{codes[0]}2 {codes[1]}1" if len(codes) > 1 else f"{codes[0]}2"
     if typed.startswith("+"):
         return _plus(text, typed, codes)

@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import record_action
 from models.base import get_or_create
-from models.errors import NotHouseholdMember, RequestDecided, StaleButton, Usage
+from models.errors import (
+    MissingRoom,
+    NoSuchApplication,
+    NoSuchBuilding,
+    NotHouseholdMember,
+    RequestDecided,
+)
 from models.people import (
     Building,
     BuildingLeader,
@@ -67,7 +73,7 @@ async def register_in_chat(
 ) -> Registration:
     """/register in a bound group: the household is in the group's building."""
     if not room_text.strip():
-        raise Usage(command="register")
+        raise MissingRoom()
     building = await bound_building(session, chat_id)
     return await register(
         session, person=person, building_id=building.id, room_text=room_text, now=now
@@ -81,7 +87,7 @@ async def register(
     room = parse_room(room_text)
     building = await find_building(session, building_id)
     if building is None:
-        raise StaleButton()
+        raise NoSuchBuilding()
     unit = str(room.unit) if room.unit else ""
     household = await _household(session, building.id, unit, room.number, now)
     if person.household_id == household.id:
@@ -184,7 +190,7 @@ async def decide_member(
     applicant = await session.get(Person, applicant_id)
     household = await session.get(Household, household_id)
     if applicant is None or household is None:
-        raise StaleButton()
+        raise NoSuchApplication()
     if applicant.pending_household_id != household.id:
         raise RequestDecided()
     as_member = approver.household_id == household.id

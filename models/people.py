@@ -29,15 +29,16 @@ from models.errors import (
     ForeignContact,
     InvalidRoom,
     NoSkillsChosen,
+    NoSuchBuilding,
     NotALeader,
     NotAVolunteer,
     NotRegistered,
     RegistrationPending,
-    StaleButton,
-    Usage,
+    UnknownLanguage,
+    UnknownSkill,
 )
 from models.languages import LANGUAGES
-from models.records import hours_served
+from models.records import minutes_served
 
 # The order is the order of the skill buttons; the keys are stored, labels live in labels.j2.
 SKILLS = (
@@ -456,7 +457,7 @@ async def register_household(
     room = parse_room(room_text)
     building = await session.get(Building, building_id)
     if building is None:
-        raise StaleButton()
+        raise NoSuchBuilding()
     unit = str(room.unit) if room.unit else ""
     household = await get_or_create(
         session,
@@ -479,10 +480,10 @@ async def register_household(
 
 
 def choose_language(person: Person, language: str) -> str:
-    """Set the person's language; raise Usage for anything but zh/en."""
+    """Set the person's language; raise UnknownLanguage for anything but zh/en."""
     code = (language or "").strip().lower()
     if code not in LANGUAGES:
-        raise Usage(command="lang")
+        raise UnknownLanguage(code=language or "")
     person.language = code
     return code
 
@@ -499,10 +500,10 @@ def record_phone(person: Person, phone: str, contact_user_id: int | None) -> str
 
 
 def valid_skills(skills: list[str] | tuple[str, ...]) -> list[str]:
-    """Skills in button order; an unknown key means forged or outdated button data."""
+    """Skills in their canonical order; raise UnknownSkill for a skill Linli does not know."""
     chosen = set(skills)
     if not chosen <= set(SKILLS):
-        raise StaleButton()
+        raise UnknownSkill(skills=sorted(chosen - set(SKILLS)))
     return [s for s in SKILLS if s in chosen]
 
 
@@ -527,7 +528,7 @@ def require_registered(person: Person | None, building_id: int | None = None) ->
     if person is not None and person.household_id is None and person.pending_household_id:
         raise RegistrationPending()
     if person is None or person.household_id is None:
-        raise NotRegistered(payload=f"b{building_id}" if building_id else "")
+        raise NotRegistered(building_id=building_id)
     return person
 
 
@@ -604,5 +605,5 @@ async def profile_of(session: AsyncSession, person: Person | None) -> Profile:
         is_volunteer=person.is_volunteer,
         available=person.available,
         skills=list(person.skills or []),
-        minutes_served=await hours_served(session, person.id),
+        minutes_served=await minutes_served(session, person.id),
     )

@@ -71,8 +71,8 @@ def record_service(
     return record
 
 
-async def hours_served(session: AsyncSession, person_id: int) -> int:
-    """Total minutes a person has served (despite the name, minutes: templates format them)."""
+async def minutes_served(session: AsyncSession, person_id: int) -> int:
+    """Total minutes a person has served (templates format them as hours and minutes)."""
     total = await session.scalar(
         select(func.coalesce(func.sum(ServiceRecord.minutes), 0)).where(
             ServiceRecord.person_id == person_id

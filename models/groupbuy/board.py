@@ -294,13 +294,15 @@ async def members_of(session: AsyncSession, household_ids: Iterable[int]) -> lis
     return list(rows)
 
 
-async def household_names(session: AsyncSession, household_ids: Iterable[int]) -> dict[int, str]:
-    """Members' names per household (for the leader's private exports)."""
+async def household_names(
+    session: AsyncSession, household_ids: Iterable[int]
+) -> dict[int, list[str]]:
+    """Members' names per household, in joining order (for the leader's private exports)."""
     names: dict[int, list[str]] = {}
     for person in await members_of(session, household_ids):
         assert person.household_id is not None
         names.setdefault(person.household_id, []).append(person.name)
-    return {household: "、".join(people) for household, people in names.items()}
+    return names
 
 
 async def building_name(session: AsyncSession, groupbuy: GroupBuy) -> str:

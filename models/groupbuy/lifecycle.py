@@ -370,7 +370,7 @@ async def organiser_board(
 
 async def organiser_export(
     session: AsyncSession, groupbuy: GroupBuy, *, actor: Person | None, is_chat_admin: bool = False
-) -> tuple[Board, dict[int, str]]:
+) -> tuple[Board, dict[int, list[str]]]:
     """The board and the members' names per household, for the organiser's spreadsheets."""
     board = await organiser_board(session, groupbuy, actor=actor)
     return board, await household_names(session, (line.household_id for line in board.lines))

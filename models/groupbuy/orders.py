@@ -34,14 +34,13 @@ from models.errors import (
 )
 from models.groupbuy.board import OrderChange, Promotion, building_name, items_by_code, members_of
 from models.groupbuy.tables import (
-    MAX_QUANTITY,
     GroupBuy,
     GroupBuyItem,
     GroupBuyLine,
     GroupBuyOrder,
     GroupBuyWait,
 )
-from models.groupbuy_spec import parse_order, split_room
+from models.groupbuy_spec import MAX_ORDER_QUANTITY, parse_order, split_room
 from models.people import (
     Household,
     Person,
@@ -81,7 +80,7 @@ async def change_order(
         line = lines.setdefault(item.id, _Line(None, item.id, 0, 0, None))
         current = line.quantity + line.waitlisted
         wanted = amount if mode == "set" else max(0, current + amount)
-        if wanted < 0 or wanted > MAX_QUANTITY:
+        if wanted < 0 or wanted > MAX_ORDER_QUANTITY:
             raise BadQuantity(text=f"{code}{wanted}")
         if item.max_per_household is not None and wanted > item.max_per_household:
             raise OverLimit(code=code, limit=item.max_per_household)

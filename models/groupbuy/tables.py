@@ -33,7 +33,6 @@ class Status(StrEnum):
 
 OPEN, CLOSED, CANCELLED, DRAFT = Status
 REPEAT_WINDOW = timedelta(days=1)
-MAX_QUANTITY = 999
 CODE_LOW, CODE_HIGH = 100_000, 1_000_000  # pickup codes: six digits, no leading zero
 # Uncollected goods become a task this long after the pickup time (or after arrival, if none).
 PICKUP_GRACE = timedelta(hours=2)

@@ -25,17 +25,17 @@ from models.authority import (
     sync_coordinators,
 )
 from models.errors import (
+    BadBuildingName,
     BindingPending,
     ChatNotBound,
     LeaderTargetInvalid,
     MoveNeedsLeader,
+    NoSuchBuilding,
     NotALeader,
     NotALeaderTarget,
     NotChatAdmin,
     NotCoordinator,
     RequestDecided,
-    StaleButton,
-    Usage,
 )
 from models.people import (
     BindRequest,
@@ -100,12 +100,12 @@ async def test_founding_leader_binds_at_once_and_is_audited(sessions: Sessions) 
 
 
 async def test_bind_needs_an_admin_and_a_name(sessions: Sessions) -> None:
-    """Only Telegram's creator/administrators bind; an empty name is a usage error."""
+    """Only Telegram's creator/administrators bind; an empty name is refused."""
     async with sessions() as s, s.begin():
         person = await _person(s, 2)
         with pytest.raises(NotChatAdmin):
             await _bind(s, person, admin=False)
-        with pytest.raises(Usage):
+        with pytest.raises(BadBuildingName):
             await _bind(s, person, building="   ")
 
 
@@ -228,7 +228,7 @@ async def test_moving_a_group_needs_a_leader_of_its_building(sessions: Sessions)
             now=NOW,
         )
         assert (moved.status, moved.building_name) == (BindStatus.BOUND, "2号楼")
-        with pytest.raises(StaleButton):
+        with pytest.raises(NoSuchBuilding):
             await confirm_rebind(
                 s,
                 chat_id=GROUP,

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.callbacks import MAX_BYTES, button, parse, prefix_of
-from models.errors import StaleButton
+from bot.refusals import StaleButton
 
 
 @button("tq")

@@ -60,13 +60,13 @@ def _yuan(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _expected(board: Board, names: dict[int, str]) -> list[list[str]]:
+def _expected(board: Board, names: dict[int, list[str]]) -> list[list[str]]:
     """What a spreadsheet user should see, derived from the board (not from export_rows)."""
     items = {item.code: item for item in board.items}
     return [
         [
             line.room,
-            names[line.household_id],
+            "、".join(names[line.household_id]),
             code,
             items[code].name,
             str(quantity),

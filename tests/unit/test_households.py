@@ -15,11 +15,11 @@ from models.authority import bind_chat
 from models.errors import (
     ChatNotBound,
     InvalidRoom,
+    MissingRoom,
     NotHouseholdMember,
     NotRegistered,
     RegistrationPending,
     RequestDecided,
-    Usage,
 )
 from models.households import (
     JoinStatus,
@@ -75,7 +75,7 @@ async def test_first_registrant_founds_the_household(sessions: Sessions) -> None
         assert again.status is JoinStatus.UNCHANGED
         with pytest.raises(InvalidRoom):
             await _register(s, alice, "五楼")
-        with pytest.raises(Usage):
+        with pytest.raises(MissingRoom):
             await _register(s, alice, " ")
 
 

@@ -20,8 +20,8 @@ from models.errors import (
     NoSkillsChosen,
     NotAVolunteer,
     NotRegistered,
-    StaleButton,
-    Usage,
+    UnknownLanguage,
+    UnknownSkill,
 )
 from models.households import register_in_chat
 from models.people import (
@@ -41,7 +41,7 @@ from models.people import (
     record_phone,
     set_availability,
 )
-from models.records import ServiceRecord, hours_served, record_service
+from models.records import ServiceRecord, minutes_served, record_service
 from models.tasks import CLAIMED, claim_task, open_task, open_tasks
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -171,14 +171,15 @@ async def test_profile(session: AsyncSession) -> None:
 
 
 async def test_volunteer_pool_and_rest(session: AsyncSession) -> None:
-    """Joining needs a skill; only volunteers rest; forged skills are stale buttons."""
+    """Joining needs a skill; only volunteers rest; unknown skills are refused."""
     person = await _person(session, 3)
     with pytest.raises(NotAVolunteer):
         set_availability(person, False)
     with pytest.raises(NoSkillsChosen):
         join_volunteer_pool(person, [])
-    with pytest.raises(StaleButton):
-        join_volunteer_pool(person, ["hacking"])
+    with pytest.raises(UnknownSkill) as unknown:
+        join_volunteer_pool(person, ["hacking", "driving"])
+    assert unknown.value.values == {"skills": ("hacking",)}
     join_volunteer_pool(person, ["driving"])
     set_availability(person, False)
     assert not person.available
@@ -192,7 +193,7 @@ async def test_language_and_contact(session: AsyncSession) -> None:
     """Only zh/en; only one's own contact."""
     person = await _person(session, 3)
     assert choose_language(person, " EN ") == "en"
-    with pytest.raises(Usage):
+    with pytest.raises(UnknownLanguage):
         choose_language(person, "fr")
     with pytest.raises(ForeignContact):
         record_phone(person, "+1 555", contact_user_id=4)
@@ -233,7 +234,7 @@ async def test_forgetme_anonymises(session: AsyncSession) -> None:
     assert (await session.get(GroupChat, GROUP)).bound_by is None
     refreshed = (await open_tasks(session))[0]
     assert refreshed.assignee_id is None and refreshed.status == CLAIMED
-    assert await hours_served(session, person_id) == 0
+    assert await minutes_served(session, person_id) == 0
 
 
 # -- the sandbox's demo community -------------------------------------------------------------

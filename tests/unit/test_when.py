@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.refusals import refusal
 from models.errors import BadTime, DeadlineInPast
 from models.when import parse_when, require_future, split_when_place
 
@@ -87,7 +88,7 @@ def test_clock_time_already_past_stays_today() -> None:
     with pytest.raises(DeadlineInPast) as caught:
         require_future(when, NOW, text="8:00")
     assert caught.value.values == {"text": "8:00", "when": when}
-    assert caught.value.template == "errors/when_in_past"
+    assert refusal(caught.value).template == "errors/when_in_past"
 
 
 def test_today_is_the_community_day_not_utc() -> None:
@@ -148,7 +149,7 @@ def test_unreadable_times(text: str) -> None:
     with pytest.raises(BadTime) as caught:
         parse_when(text, now=NOW, tz=TZ)
     assert caught.value.values == {"text": text}
-    assert caught.value.template == "errors/when_bad_time"
+    assert refusal(caught.value).template == "errors/when_bad_time"
 
 
 def test_huge_offset_is_bad_time_not_overflow() -> None:
