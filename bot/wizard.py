@@ -152,14 +152,14 @@ class Wizards:
         """`run`'s step is answered with `data`: ask the next one, or end the flow."""
         flow = self.flows[run.flow]
         step = flow.step(run.step)
-        assert step is not None, "a Run comes from at_step or on_input, which check its step"
+        assert step is not None, "a Run comes from _current, which checks its step"
         await self._enter(ctx, flow, flow.after(step, data), dict(data), answered=True)
 
     async def stay(self, ctx: Ctx, run: Run, data: Mapping[str, Any]) -> None:
         """Keep `run` at its step with new `data` (a toggle) and ask the step again."""
         flow = self.flows[run.flow]
         step = flow.step(run.step)
-        assert step is not None, "a Run comes from at_step or on_input, which check its step"
+        assert step is not None, "a Run comes from _current, which checks its step"
         await self._save(ctx, flow, step.name, dict(data))
         await step.ask(ctx, dict(data))
 
@@ -167,15 +167,14 @@ class Wizards:
         """Free text or a shared contact while a flow waits: the current step's handler takes it."""
         run = await self._current(ctx)
         if run is None:
+            # Expired, or its step was renamed by a deploy while the person stood at it: the
+            # next /start begins afresh instead of finding a run nothing can answer.
+            await leave(ctx)
             ctx.reply("hint_help")
             return
         flow = self.flows[run.flow]
         step = flow.step(run.step)
-        if step is None:
-            # A step renamed or removed by a deploy while someone stood at it: start afresh.
-            await leave(ctx)
-            ctx.reply("hint_help")
-            return
+        assert step is not None, "_current checked the step"
         incoming, data = ctx.incoming, dict(run.data)
         answered: Data | None = None
         if incoming.contact is not None and step.on_contact is not None:
@@ -191,7 +190,8 @@ class Wizards:
         convo = await current_conversation(
             ctx.session, ctx.incoming.chat.id, _user(ctx), ctx.clock.now()
         )
-        if convo is None or convo.name not in self.flows:
+        flow = self.flows.get(convo.name) if convo is not None else None
+        if convo is None or flow is None or flow.step(convo.step) is None:
             return None
         return Run(convo.name, convo.step, dict(convo.data))
 

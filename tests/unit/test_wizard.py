@@ -14,7 +14,7 @@ from bot.context import Chat, Contact, Ctx, Incoming, Sender
 from bot.routing import Router
 from bot.settings import Settings
 from bot.wizard import END, Step, Wizards
-from models.conversations import Conversation
+from models.conversations import Conversation, set_conversation
 from models.errors import InvalidRoom, StaleButton
 
 PERSON = 4242
@@ -345,3 +345,18 @@ async def test_flows_are_checked_when_declared(sessions) -> None:
         script.wizards.flow("f", [script.step("a", next="nowhere")])
     script.wizards.flow("f", [script.step("a")])
     assert "f" in script.router.conversations
+
+
+async def test_a_run_at_a_step_the_flow_no_longer_has_is_dropped(sessions) -> None:
+    script = Script(sessions)
+    script.wizards.flow("f", [script.step("a")])
+    async with sessions() as session, session.begin():
+        # What a run saved before a deploy renamed its step looks like.
+        await set_conversation(
+            session, PERSON, PERSON, "f", "renamed", {"run": 1}, script.clock.now()
+        )
+
+    with pytest.raises(StaleButton):
+        await script.update(lambda ctx: script.wizards.at_step(ctx, "renamed"))
+    assert replies(await script.say("hello")) == ["hint_help"]
+    assert await script.stored() is None
