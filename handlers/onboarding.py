@@ -9,22 +9,17 @@ language, building, room, phone and volunteering with buttons. `/me`, `/voluntee
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from bot.context import Button, ContactRequest, Ctx, Keyboard, RemoveKeyboard
+from bot.context import Button, Contact, ContactRequest, Ctx, Keyboard, RemoveKeyboard
 from bot.i18n import LANGUAGES
-from bot.refusals import StaleButton, restated
+from bot.refusals import ChatRefusal, StaleButton, restated
 from bot.routing import Router
+from bot.wizard import Step, Wizards, leave, live_key
 from handlers.households import tell_left_behind, tell_registration
 from handlers.identity import sender_person
 from models.chat_language import set_group_language
-from models.conversations import (
-    Conversation,
-    current_conversation,
-    end_conversation,
-    set_conversation,
-)
 from models.errors import InvalidRoom, NotAVolunteer
 from models.households import household_after_leaving, register
 from models.people import (
@@ -77,96 +72,29 @@ async def on_button(ctx: Ctx) -> None:
     await handler(ctx)
 
 
-# -- the wizard engine: one engine, several flows -----------------------------------------------
+# -- the registration wizard: its steps, declared on the shared engine (bot/wizard.py) ---------
 #
-# A flow is a list of steps. The position lives in the conversations table (chat, user), so both
-# adapters and several replicas share it and a restart does not lose it. Steps that ask with buttons
-# are live messages keyed per run: a tap edits the question to show the answer, and its buttons go.
-
-FLOWS: dict[str, tuple[str, ...]] = {
-    "onboard": ("lang", "building", "room", "phone", "volunteer", "skills"),
-    "volunteer": ("volunteer", "skills"),
-    "skills": ("skills",),
-    # a registered person's /start offers these edits instead of the whole wizard
-    "room": ("building", "room"),
-    "phone": ("phone",),
-    "lang": ("lang",),
-}
-
-Prompt = Callable[[Ctx, dict[str, Any]], Awaitable[bool]]
-
-
-def _step_key(ctx: Ctx, data: Mapping[str, Any], step: str) -> str:
-    return f"wz:{ctx.incoming.chat.id}:{data['run']}:{step}"
-
-
-def _skipped(step: str, data: Mapping[str, Any]) -> bool:
-    """Steps a flow passes over: a building chosen by deep link; skills of a non-volunteer."""
-    if step == "building":
-        return "building_id" in data
-    if step == "skills":
-        return data.get("volunteer") is False
-    return False
-
-
-async def _begin(ctx: Ctx, flow: str, data: dict[str, Any]) -> None:
-    """Start a flow from its first step; a run id keeps this run's live messages apart."""
-    data = {**data, "run": ctx.incoming.update_id}
-    await _advance(ctx, flow, data, after=None)
-
-
-async def _advance(ctx: Ctx, flow: str, data: dict[str, Any], *, after: str | None) -> None:
-    """Move to the step after `after` and ask it; past the last step, finish the flow."""
-    steps = FLOWS[flow]
-    chat, user = ctx.incoming.chat.id, ctx.incoming.sender.id  # type: ignore[union-attr]
-    for step in steps[steps.index(after) + 1 if after else 0 :]:
-        if _skipped(step, data):
-            continue
-        await set_conversation(ctx.session, chat, user, flow, step, data, ctx.clock.now())
-        if await PROMPTS[step](ctx, data):
-            return
-        break  # the step cannot be asked (no buildings yet): the flow ends here
-    await end_conversation(ctx.session, chat, user)
-    if after is not None:
-        joined = data.get("volunteer") is not False and "skills" in data
-        skills = _skill_labels(ctx, data["skills"]) if joined else []
-        ctx.reply("wizard/done", flow=flow, skills=skills)
-
-
-async def _at_step(ctx: Ctx, step: str) -> Conversation:
-    """The sender's wizard, which must be waiting at `step`; otherwise the button is stale."""
-    convo = await current_conversation(
-        ctx.session,
-        ctx.incoming.chat.id,
-        ctx.incoming.sender.id,  # type: ignore[union-attr]
-        ctx.clock.now(),
-    )
-    if convo is None or convo.step != step or convo.name not in FLOWS:
-        raise StaleButton()
-    return convo
+# Steps that ask with buttons are live messages keyed per run: a tap edits the question to show
+# the answer, and its buttons go.
 
 
 def _skill_labels(ctx: Ctx, skills: Iterable[str]) -> list[str]:
     return [ctx.label("skill", s) for s in skills]
 
 
-# prompts: return False when the step cannot be asked
-
-
-async def _ask_lang(ctx: Ctx, data: dict[str, Any]) -> bool:
+async def _ask_lang(ctx: Ctx, data: dict[str, Any]) -> None:
     markup = Keyboard.of(
         [Button(ctx.label("language", code), f"ob:lang:{code}") for code in LANGUAGES]
     )
     who = ctx.person.name if ctx.person else ""
     ctx.live(
-        _step_key(ctx, data, "lang"),
+        live_key(ctx, data, "lang"),
         ctx.incoming.chat.id,
         "wizard/lang",
         markup=markup,
         who=who,
         editing=data.get("editing", False),
     )
-    return True
 
 
 async def _ask_building(ctx: Ctx, data: dict[str, Any]) -> bool:
@@ -177,7 +105,7 @@ async def _ask_building(ctx: Ctx, data: dict[str, Any]) -> bool:
     buttons = [Button(b.name, f"ob:bld:{b.id}") for b in buildings[:60]]
     markup = Keyboard.of(*(buttons[i : i + 2] for i in range(0, len(buttons), 2)))
     ctx.live(
-        _step_key(ctx, data, "building"),
+        live_key(ctx, data, "building"),
         ctx.incoming.chat.id,
         "wizard/building",
         markup=markup,
@@ -186,18 +114,16 @@ async def _ask_building(ctx: Ctx, data: dict[str, Any]) -> bool:
     return True
 
 
-async def _ask_room(ctx: Ctx, data: dict[str, Any]) -> bool:
+async def _ask_room(ctx: Ctx, data: dict[str, Any]) -> None:
     ctx.reply("wizard/room", building=data["building_name"])
-    return True
 
 
-async def _ask_phone(ctx: Ctx, data: dict[str, Any]) -> bool:
+async def _ask_phone(ctx: Ctx, data: dict[str, Any]) -> None:
     markup = ContactRequest(ctx.label("share_phone"), ctx.label("skip"))
     ctx.reply("wizard/phone", markup=markup, building=data["building_name"], room=data["room"])
-    return True
 
 
-async def _ask_volunteer(ctx: Ctx, data: dict[str, Any]) -> bool:
+async def _ask_volunteer(ctx: Ctx, data: dict[str, Any]) -> None:
     markup = Keyboard.of(
         [
             Button(ctx.label("yes_volunteer"), "ob:vol:yes"),
@@ -205,16 +131,15 @@ async def _ask_volunteer(ctx: Ctx, data: dict[str, Any]) -> bool:
         ]
     )
     ctx.live(
-        _step_key(ctx, data, "volunteer"),
+        live_key(ctx, data, "volunteer"),
         ctx.incoming.chat.id,
         "wizard/volunteer",
         markup=markup,
         chosen=None,
     )
-    return True
 
 
-async def _ask_skills(ctx: Ctx, data: dict[str, Any]) -> bool:
+async def _ask_skills(ctx: Ctx, data: dict[str, Any]) -> None:
     chosen = set(data.get("skills", []))
     buttons = [
         Button(("✅ " if s in chosen else "") + ctx.label("skill", s), f"ob:sk:{s}") for s in SKILLS
@@ -222,140 +147,17 @@ async def _ask_skills(ctx: Ctx, data: dict[str, Any]) -> bool:
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     markup = Keyboard.of(*rows, [Button(ctx.label("done"), "ob:sk:done")])
     ctx.live(
-        _step_key(ctx, data, "skills"),
+        live_key(ctx, data, "skills"),
         ctx.incoming.chat.id,
         "wizard/skills",
         markup=markup,
         selected=_skill_labels(ctx, valid_skills(list(chosen))),
         finished=False,
     )
-    return True
 
 
-PROMPTS: dict[str, Prompt] = {
-    "lang": _ask_lang,
-    "building": _ask_building,
-    "room": _ask_room,
-    "phone": _ask_phone,
-    "volunteer": _ask_volunteer,
-    "skills": _ask_skills,
-}
-
-
-# taps on wizard buttons
-
-
-async def on_lang(ctx: Ctx) -> None:
-    """`ob:lang:<zh|en>`: the person's language, used from this message on."""
-    (code,) = _button_parts(ctx, 2)[1:]
-    convo = await _at_step(ctx, "lang")
-    if code not in LANGUAGES:
-        raise StaleButton()
-    ctx.lang = choose_language(await sender_person(ctx), code)
-    key = _step_key(ctx, convo.data, "lang")
-    ctx.live(
-        key,
-        ctx.incoming.chat.id,
-        "wizard/lang_chosen",
-        language=ctx.label("language", code),
-        who=ctx.person.name if ctx.person else "",
-    )
-    await _advance(ctx, convo.name, dict(convo.data), after="lang")
-
-
-async def on_building(ctx: Ctx) -> None:
-    """`ob:bld:<id>`: the building the person lives in."""
-    (raw_id,) = _button_parts(ctx, 2)[1:]
-    convo = await _at_step(ctx, "building")
-    building = await find_building(ctx.session, _int(raw_id))
-    if building is None:
-        raise StaleButton()
-    data = {**convo.data, "building_id": building.id, "building_name": building.name}
-    ctx.live(
-        _step_key(ctx, data, "building"),
-        ctx.incoming.chat.id,
-        "wizard/building",
-        chosen=building.name,
-    )
-    await _advance(ctx, convo.name, data, after="building")
-
-
-async def on_volunteer(ctx: Ctx) -> None:
-    """`ob:vol:<yes|no>`: whether to join the volunteer pool."""
-    (answer,) = _button_parts(ctx, 2)[1:]
-    convo = await _at_step(ctx, "volunteer")
-    if answer not in ("yes", "no"):
-        raise StaleButton()
-    data = {**convo.data, "volunteer": answer == "yes"}
-    ctx.live(
-        _step_key(ctx, data, "volunteer"),
-        ctx.incoming.chat.id,
-        "wizard/volunteer",
-        chosen=data["volunteer"],
-    )
-    await _advance(ctx, convo.name, data, after="volunteer")
-
-
-async def on_skill(ctx: Ctx) -> None:
-    """`ob:sk:<skill>` toggles a skill; `ob:sk:done` joins the pool with the chosen ones."""
-    (skill,) = _button_parts(ctx, 2)[1:]
-    convo = await _at_step(ctx, "skills")
-    chosen = list(convo.data.get("skills", []))
-    if skill == "done":
-        skills = join_volunteer_pool(await sender_person(ctx), chosen)
-        data = {**convo.data, "skills": skills}
-        ctx.live(
-            _step_key(ctx, data, "skills"),
-            ctx.incoming.chat.id,
-            "wizard/skills",
-            selected=_skill_labels(ctx, skills),
-            finished=True,
-        )
-        await _advance(ctx, convo.name, data, after="skills")
-        return
-    added = skill not in chosen
-    chosen = [*chosen, skill] if added else [s for s in chosen if s != skill]
-    data = {**convo.data, "skills": valid_skills(chosen)}
-    await set_conversation(
-        ctx.session, convo.chat_id, convo.user_id, convo.name, "skills", data, ctx.clock.now()
-    )
-    await _ask_skills(ctx, data)
-    # Instant feedback: the edited keyboard may follow a moment later (live edits are paced).
-    ctx.answer("wizard/skill_toggled", skill=ctx.label("skill", skill), added=added)
-
-
-# typed answers and shared contacts
-
-
-async def on_wizard_input(ctx: Ctx) -> None:
-    """Free text or a shared contact while a wizard waits: the room, the phone, or a nudge."""
-    convo = await current_conversation(
-        ctx.session,
-        ctx.incoming.chat.id,
-        ctx.incoming.sender.id,  # type: ignore[union-attr]
-        ctx.clock.now(),
-    )
-    if convo is None:
-        ctx.reply("hint_help")
-        return
-    data = dict(convo.data)
-    if convo.step == "room" and ctx.incoming.text:
-        if not await _take_room(ctx, data, ctx.incoming.text):
-            return
-    elif convo.step == "phone" and ctx.incoming.contact is not None:
-        contact = ctx.incoming.contact
-        record_phone(await sender_person(ctx), contact.phone_number, contact.user_id)
-        ctx.reply("wizard/phone_saved", saved=True, markup=RemoveKeyboard())
-    elif convo.step == "phone" and _is_skip(ctx, ctx.incoming.text):
-        ctx.reply("wizard/phone_saved", saved=False, markup=RemoveKeyboard())
-    else:
-        ctx.reply("wizard/use_buttons", step=convo.step)
-        return
-    await _advance(ctx, convo.name, data, after=convo.step)
-
-
-async def _take_room(ctx: Ctx, data: dict[str, Any], text: str) -> bool:
-    """Register the typed room; an unreadable one is asked again (here, not with /register)."""
+async def _take_room(ctx: Ctx, data: dict[str, Any], text: str) -> dict[str, Any]:
+    """Register the typed room in the building chosen before."""
     person = await sender_person(ctx)
     try:
         registration = await register(
@@ -365,23 +167,133 @@ async def _take_room(ctx: Ctx, data: dict[str, Any], text: str) -> bool:
             room_text=text,
             now=ctx.clock.now(),
         )
-    except InvalidRoom as refusal:
-        # The shared refusal shows `/register 502`, a group command: useless in the private wizard.
-        ctx.reply("wizard/bad_room", text=refusal.values["text"])
-        return False
+    except InvalidRoom as unread:
+        # The shared refusal shows `/register 502`, a group command: useless in the private
+        # wizard, which asks for the room again.
+        raise ChatRefusal("wizard/bad_room", text=unread.values["text"]) from unread
     # The wizard itself confirms; a pending join still asks the household's members.
     tell_registration(ctx, person, registration, confirm=False)
-    data["room"] = registration.label
-    return True
+    return {**data, "room": registration.label}
 
 
-def _is_skip(ctx: Ctx, text: str | None) -> bool:
+async def _take_contact(ctx: Ctx, data: dict[str, Any], contact: Contact) -> dict[str, Any]:
+    """The phone number shared with Telegram's contact button."""
+    record_phone(await sender_person(ctx), contact.phone_number, contact.user_id)
+    ctx.reply("wizard/phone_saved", saved=True, markup=RemoveKeyboard())
+    return data
+
+
+async def _take_skip(ctx: Ctx, data: dict[str, Any], text: str) -> dict[str, Any] | None:
     """The reply keyboard's "skip" arrives as plain text, in whichever language it was shown."""
-    return bool(text) and text.strip() in {ctx.label("skip", lang=lang) for lang in LANGUAGES}
+    if text.strip() not in {ctx.label("skip", lang=lang) for lang in LANGUAGES}:
+        return None
+    ctx.reply("wizard/phone_saved", saved=False, markup=RemoveKeyboard())
+    return data
 
 
-for _flow in FLOWS:
-    router.conversation(_flow)(on_wizard_input)
+async def _done(ctx: Ctx, flow: str, data: dict[str, Any]) -> None:
+    """The closing line: the profile is updated; a new volunteer hears their skills back."""
+    joined = data.get("volunteer") is not False and "skills" in data
+    skills = _skill_labels(ctx, data["skills"]) if joined else []
+    ctx.reply("wizard/done", flow=flow, skills=skills)
+
+
+LANG_STEP = Step("lang", _ask_lang)
+# A group's deep link (b<id>) has chosen the building already.
+BUILDING_STEP = Step("building", _ask_building, skip=lambda data: "building_id" in data)
+ROOM_STEP = Step("room", _ask_room, on_text=_take_room)
+PHONE_STEP = Step("phone", _ask_phone, on_contact=_take_contact, on_text=_take_skip)
+VOLUNTEER_STEP = Step("volunteer", _ask_volunteer)
+# Someone who said "not now" to volunteering is not asked for skills.
+SKILLS_STEP = Step("skills", _ask_skills, skip=lambda data: data.get("volunteer") is False)
+
+wizards = Wizards(router, nudge="wizard/use_buttons", on_done=_done)
+wizards.flow(
+    "onboard", [LANG_STEP, BUILDING_STEP, ROOM_STEP, PHONE_STEP, VOLUNTEER_STEP, SKILLS_STEP]
+)
+wizards.flow("volunteer", [VOLUNTEER_STEP, SKILLS_STEP])
+wizards.flow("skills", [SKILLS_STEP])
+# A registered person's /start offers these edits instead of the whole wizard.
+wizards.flow("room", [BUILDING_STEP, ROOM_STEP])
+wizards.flow("phone", [PHONE_STEP])
+wizards.flow("lang", [LANG_STEP])
+
+
+# taps on wizard buttons
+
+
+async def on_lang(ctx: Ctx) -> None:
+    """`ob:lang:<zh|en>`: the person's language, used from this message on."""
+    (code,) = _button_parts(ctx, 2)[1:]
+    run = await wizards.at_step(ctx, "lang")
+    if code not in LANGUAGES:
+        raise StaleButton()
+    ctx.lang = choose_language(await sender_person(ctx), code)
+    ctx.live(
+        live_key(ctx, run.data, "lang"),
+        ctx.incoming.chat.id,
+        "wizard/lang_chosen",
+        language=ctx.label("language", code),
+        who=ctx.person.name if ctx.person else "",
+    )
+    await wizards.advance(ctx, run, run.data)
+
+
+async def on_building(ctx: Ctx) -> None:
+    """`ob:bld:<id>`: the building the person lives in."""
+    (raw_id,) = _button_parts(ctx, 2)[1:]
+    run = await wizards.at_step(ctx, "building")
+    building = await find_building(ctx.session, _int(raw_id))
+    if building is None:
+        raise StaleButton()
+    data = {**run.data, "building_id": building.id, "building_name": building.name}
+    ctx.live(
+        live_key(ctx, data, "building"),
+        ctx.incoming.chat.id,
+        "wizard/building",
+        chosen=building.name,
+    )
+    await wizards.advance(ctx, run, data)
+
+
+async def on_volunteer(ctx: Ctx) -> None:
+    """`ob:vol:<yes|no>`: whether to join the volunteer pool."""
+    (answer,) = _button_parts(ctx, 2)[1:]
+    run = await wizards.at_step(ctx, "volunteer")
+    if answer not in ("yes", "no"):
+        raise StaleButton()
+    data = {**run.data, "volunteer": answer == "yes"}
+    ctx.live(
+        live_key(ctx, data, "volunteer"),
+        ctx.incoming.chat.id,
+        "wizard/volunteer",
+        chosen=data["volunteer"],
+    )
+    await wizards.advance(ctx, run, data)
+
+
+async def on_skill(ctx: Ctx) -> None:
+    """`ob:sk:<skill>` toggles a skill; `ob:sk:done` joins the pool with the chosen ones."""
+    (skill,) = _button_parts(ctx, 2)[1:]
+    run = await wizards.at_step(ctx, "skills")
+    chosen = list(run.data.get("skills", []))
+    if skill == "done":
+        skills = join_volunteer_pool(await sender_person(ctx), chosen)
+        data = {**run.data, "skills": skills}
+        ctx.live(
+            live_key(ctx, data, "skills"),
+            ctx.incoming.chat.id,
+            "wizard/skills",
+            selected=_skill_labels(ctx, skills),
+            finished=True,
+        )
+        await wizards.advance(ctx, run, data)
+        return
+    added = skill not in chosen
+    chosen = [*chosen, skill] if added else [s for s in chosen if s != skill]
+    await wizards.stay(ctx, run, {**run.data, "skills": valid_skills(chosen)})
+    # Instant feedback: the edited keyboard may follow a moment later (live edits are paced).
+    ctx.answer("wizard/skill_toggled", skill=ctx.label("skill", skill), added=added)
 
 
 @router.command("start", where="private")
@@ -399,7 +311,7 @@ async def start(ctx: Ctx) -> None:
         building = await find_building(ctx.session, int(match.group(1)))
         if building is not None:
             data = {"building_id": building.id, "building_name": building.name}
-    await _begin(ctx, "onboard", data)
+    await wizards.begin(ctx, "onboard", data)
 
 
 async def _welcome_back(ctx: Ctx) -> bool:
@@ -454,13 +366,13 @@ async def on_edit(ctx: Ctx) -> None:
         await volunteer(ctx)
     elif part == "phone":
         profile = await profile_of(ctx.session, person)
-        await _begin(
+        await wizards.begin(
             ctx, "phone", {"building_name": profile.building_name, "room": profile.household}
         )
     elif part == "room":
-        await _begin(ctx, "room", {})
+        await wizards.begin(ctx, "room", {})
     elif part == "lang":
-        await _begin(ctx, "lang", {"editing": True})
+        await wizards.begin(ctx, "lang", {"editing": True})
     else:
         raise StaleButton()
 
@@ -468,7 +380,7 @@ async def on_edit(ctx: Ctx) -> None:
 @router.command("cancel", where="private")
 async def cancel(ctx: Ctx) -> None:
     """/cancel leaves the current wizard; what was already saved stays."""
-    left = await end_conversation(ctx.session, ctx.incoming.chat.id, ctx.incoming.sender.id)  # type: ignore[union-attr]
+    left = await leave(ctx)
     ctx.reply("wizard/cancelled", left=left, markup=RemoveKeyboard())
 
 
@@ -481,7 +393,7 @@ async def volunteer(ctx: Ctx) -> None:
     person = await sender_person(ctx)
     if not person.is_volunteer:
         require_registered(person)
-        await _begin(ctx, "volunteer", {"skills": list(person.skills or [])})
+        await wizards.begin(ctx, "volunteer", {"skills": list(person.skills or [])})
         return
     markup = Keyboard.of(
         [
@@ -502,7 +414,7 @@ async def on_pool(ctx: Ctx) -> None:
     (choice,) = _button_parts(ctx, 2)[1:]
     person = await sender_person(ctx)
     if choice == "edit":
-        await _begin(ctx, "skills", {"skills": list(person.skills or [])})
+        await wizards.begin(ctx, "skills", {"skills": list(person.skills or [])})
     elif choice == "leave":
         _confirm_leaving(ctx)
     elif choice == "quit":
