@@ -9,9 +9,10 @@ language, building, room, phone and volunteering with buttons. `/me`, `/voluntee
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
+from bot.callbacks import button, tapped
 from bot.context import Button, Contact, ContactRequest, Ctx, Keyboard, RemoveKeyboard
 from bot.i18n import LANGUAGES
 from bot.refusals import ChatRefusal, StaleButton, restated
@@ -48,28 +49,53 @@ ABSENT_STATUSES = ("left", "kicked")
 # -- small readers shared by the commands -------------------------------------------------------
 
 
-def _button_parts(ctx: Ctx, count: int) -> list[str]:
-    """The fields after `ob:` of a tapped button; forged or malformed data is a stale button."""
-    parts = (ctx.incoming.callback_data or "").split(":")
-    if len(parts) != count + 1 or parts[0] != "ob":
-        raise StaleButton()
-    return parts[1:]
+@button("ob", "lang")
+class ChooseLanguage:
+    """A language button of the wizard (`code`: zh or en)."""
+
+    code: str
 
 
-def _int(text: str) -> int:
-    if not text.isdigit() or len(text) > 15:
-        raise StaleButton()
-    return int(text)
+@button("ob", "bld")
+class ChooseBuilding:
+    """A building button of the wizard."""
+
+    building: int
 
 
-@router.callback("ob")
-async def on_button(ctx: Ctx) -> None:
-    """Every onboarding button: `ob:<kind>:...`, handed to the matching tap handler."""
-    kind = (ctx.incoming.callback_data or "").split(":")[1:2]
-    handler = TAPS.get(kind[0]) if kind else None
-    if handler is None:
-        raise StaleButton()
-    await handler(ctx)
+@button("ob", "vol")
+class Volunteering:
+    """Whether to join the volunteer pool (`answer`: yes or no)."""
+
+    answer: str
+
+
+@button("ob", "sk")
+class ToggleSkill:
+    """A skill to toggle, or `done`."""
+
+    skill: str
+
+
+@button("ob", "edit")
+class EditProfile:
+    """One part of a registered person's profile to change (room, phone, vol, lang)."""
+
+    part: str
+
+
+@button("ob", "pool")
+class PoolChoice:
+    """The volunteer menu: edit skills, leave (asks first), quit (confirmed) or stay."""
+
+    choice: str
+
+
+@button("ob", "forget")
+class ForgetChoice:
+    """/forgetme's confirmation (`choice`: yes or no)."""
+
+    choice: str
 
 
 # -- the registration wizard: its steps, declared on the shared engine (bot/wizard.py) ---------
@@ -84,7 +110,7 @@ def _skill_labels(ctx: Ctx, skills: Iterable[str]) -> list[str]:
 
 async def _ask_lang(ctx: Ctx, data: dict[str, Any]) -> None:
     markup = Keyboard.of(
-        [Button(ctx.label("language", code), f"ob:lang:{code}") for code in LANGUAGES]
+        [Button(ctx.label("language", code), ChooseLanguage(code).pack()) for code in LANGUAGES]
     )
     who = ctx.person.name if ctx.person else ""
     ctx.live(
@@ -102,7 +128,7 @@ async def _ask_building(ctx: Ctx, data: dict[str, Any]) -> bool:
     if not buildings:
         ctx.reply("wizard/no_buildings")
         return False
-    buttons = [Button(b.name, f"ob:bld:{b.id}") for b in buildings[:60]]
+    buttons = [Button(b.name, ChooseBuilding(b.id).pack()) for b in buildings[:60]]
     markup = Keyboard.of(*(buttons[i : i + 2] for i in range(0, len(buttons), 2)))
     ctx.live(
         live_key(ctx, data, "building"),
@@ -126,8 +152,8 @@ async def _ask_phone(ctx: Ctx, data: dict[str, Any]) -> None:
 async def _ask_volunteer(ctx: Ctx, data: dict[str, Any]) -> None:
     markup = Keyboard.of(
         [
-            Button(ctx.label("yes_volunteer"), "ob:vol:yes"),
-            Button(ctx.label("not_now"), "ob:vol:no"),
+            Button(ctx.label("yes_volunteer"), Volunteering("yes").pack()),
+            Button(ctx.label("not_now"), Volunteering("no").pack()),
         ]
     )
     ctx.live(
@@ -142,10 +168,11 @@ async def _ask_volunteer(ctx: Ctx, data: dict[str, Any]) -> None:
 async def _ask_skills(ctx: Ctx, data: dict[str, Any]) -> None:
     chosen = set(data.get("skills", []))
     buttons = [
-        Button(("✅ " if s in chosen else "") + ctx.label("skill", s), f"ob:sk:{s}") for s in SKILLS
+        Button(("✅ " if s in chosen else "") + ctx.label("skill", s), ToggleSkill(s).pack())
+        for s in SKILLS
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    markup = Keyboard.of(*rows, [Button(ctx.label("done"), "ob:sk:done")])
+    markup = Keyboard.of(*rows, [Button(ctx.label("done"), ToggleSkill("done").pack())])
     ctx.live(
         live_key(ctx, data, "skills"),
         ctx.incoming.chat.id,
@@ -222,9 +249,10 @@ wizards.flow("lang", [LANG_STEP])
 # taps on wizard buttons
 
 
+@router.callback(ChooseLanguage)
 async def on_lang(ctx: Ctx) -> None:
-    """`ob:lang:<zh|en>`: the person's language, used from this message on."""
-    (code,) = _button_parts(ctx, 2)[1:]
+    """The person's language, used from this message on."""
+    code = tapped(ctx.button, ChooseLanguage).code
     run = await wizards.at_step(ctx, "lang")
     if code not in LANGUAGES:
         raise StaleButton()
@@ -239,11 +267,12 @@ async def on_lang(ctx: Ctx) -> None:
     await wizards.advance(ctx, run, run.data)
 
 
+@router.callback(ChooseBuilding)
 async def on_building(ctx: Ctx) -> None:
-    """`ob:bld:<id>`: the building the person lives in."""
-    (raw_id,) = _button_parts(ctx, 2)[1:]
+    """The building the person lives in."""
+    chosen = tapped(ctx.button, ChooseBuilding).building
     run = await wizards.at_step(ctx, "building")
-    building = await find_building(ctx.session, _int(raw_id))
+    building = await find_building(ctx.session, chosen)
     if building is None:
         raise StaleButton()
     data = {**run.data, "building_id": building.id, "building_name": building.name}
@@ -256,9 +285,10 @@ async def on_building(ctx: Ctx) -> None:
     await wizards.advance(ctx, run, data)
 
 
+@router.callback(Volunteering)
 async def on_volunteer(ctx: Ctx) -> None:
-    """`ob:vol:<yes|no>`: whether to join the volunteer pool."""
-    (answer,) = _button_parts(ctx, 2)[1:]
+    """Whether to join the volunteer pool."""
+    answer = tapped(ctx.button, Volunteering).answer
     run = await wizards.at_step(ctx, "volunteer")
     if answer not in ("yes", "no"):
         raise StaleButton()
@@ -272,9 +302,10 @@ async def on_volunteer(ctx: Ctx) -> None:
     await wizards.advance(ctx, run, data)
 
 
+@router.callback(ToggleSkill)
 async def on_skill(ctx: Ctx) -> None:
-    """`ob:sk:<skill>` toggles a skill; `ob:sk:done` joins the pool with the chosen ones."""
-    (skill,) = _button_parts(ctx, 2)[1:]
+    """A skill button toggles it; `done` joins the pool with the chosen ones."""
+    skill = tapped(ctx.button, ToggleSkill).skill
     run = await wizards.at_step(ctx, "skills")
     chosen = list(run.data.get("skills", []))
     if skill == "done":
@@ -340,12 +371,12 @@ async def _welcome_back(ctx: Ctx) -> bool:
     profile = await profile_of(ctx.session, person)
     markup = Keyboard.of(
         [
-            Button(ctx.label("edit_room"), "ob:edit:room"),
-            Button(ctx.label("edit_phone"), "ob:edit:phone"),
+            Button(ctx.label("edit_room"), EditProfile("room").pack()),
+            Button(ctx.label("edit_phone"), EditProfile("phone").pack()),
         ],
         [
-            Button(ctx.label("edit_volunteering"), "ob:edit:vol"),
-            Button(ctx.label("edit_language"), "ob:edit:lang"),
+            Button(ctx.label("edit_volunteering"), EditProfile("vol").pack()),
+            Button(ctx.label("edit_language"), EditProfile("lang").pack()),
         ],
     )
     ctx.reply(
@@ -358,9 +389,10 @@ async def _welcome_back(ctx: Ctx) -> bool:
     return True
 
 
+@router.callback(EditProfile)
 async def on_edit(ctx: Ctx) -> None:
-    """`ob:edit:<room|phone|vol|lang>`: one part of a registered person's profile, via its flow."""
-    (part,) = _button_parts(ctx, 2)[1:]
+    """One part of a registered person's profile (room, phone, vol, lang), via its flow."""
+    part = tapped(ctx.button, EditProfile).part
     person = require_registered(ctx.person)
     if part == "vol":
         await volunteer(ctx)
@@ -397,8 +429,8 @@ async def volunteer(ctx: Ctx) -> None:
         return
     markup = Keyboard.of(
         [
-            Button(ctx.label("edit_skills"), "ob:pool:edit"),
-            Button(ctx.label("leave_pool"), "ob:pool:leave"),
+            Button(ctx.label("edit_skills"), PoolChoice("edit").pack()),
+            Button(ctx.label("leave_pool"), PoolChoice("leave").pack()),
         ]
     )
     ctx.reply(
@@ -409,9 +441,10 @@ async def volunteer(ctx: Ctx) -> None:
     )
 
 
+@router.callback(PoolChoice)
 async def on_pool(ctx: Ctx) -> None:
-    """`ob:pool:edit` reopens the skills step; `ob:pool:leave` leaves the pool."""
-    (choice,) = _button_parts(ctx, 2)[1:]
+    """`edit` reopens the skills step; `leave` asks, `quit` leaves the pool, `stay` keeps it."""
+    choice = tapped(ctx.button, PoolChoice).choice
     person = await sender_person(ctx)
     if choice == "edit":
         await wizards.begin(ctx, "skills", {"skills": list(person.skills or [])})
@@ -430,8 +463,8 @@ def _confirm_leaving(ctx: Ctx) -> None:
     """Leaving the pool is one tap away from a misplaced thumb: ask before doing it."""
     markup = Keyboard.of(
         [
-            Button(ctx.label("leave_pool_yes"), "ob:pool:quit"),
-            Button(ctx.label("leave_pool_no"), "ob:pool:stay"),
+            Button(ctx.label("leave_pool_yes"), PoolChoice("quit").pack()),
+            Button(ctx.label("leave_pool_no"), PoolChoice("stay").pack()),
         ]
     )
     ctx.reply("volunteer/leave_confirm", markup=markup)
@@ -509,16 +542,17 @@ async def forgetme(ctx: Ctx) -> None:
         return
     markup = Keyboard.of(
         [
-            Button(ctx.label("forget_yes"), "ob:forget:yes"),
-            Button(ctx.label("forget_no"), "ob:forget:no"),
+            Button(ctx.label("forget_yes"), ForgetChoice("yes").pack()),
+            Button(ctx.label("forget_no"), ForgetChoice("no").pack()),
         ]
     )
     ctx.reply("forget/confirm", markup=markup)
 
 
+@router.callback(ForgetChoice)
 async def on_forget(ctx: Ctx) -> None:
-    """`ob:forget:yes` deletes the person's personal data; `no` keeps everything."""
-    (choice,) = _button_parts(ctx, 2)[1:]
+    """`yes` deletes the person's personal data; `no` keeps everything."""
+    choice = tapped(ctx.button, ForgetChoice).choice
     if choice == "yes":
         if ctx.person is not None:
             # The household's other members learn that someone left it, as with a move.
@@ -530,14 +564,3 @@ async def on_forget(ctx: Ctx) -> None:
         ctx.reply("forget/kept")
     else:
         raise StaleButton()
-
-
-TAPS: dict[str, Callable[[Ctx], Awaitable[None]]] = {
-    "lang": on_lang,
-    "bld": on_building,
-    "vol": on_volunteer,
-    "sk": on_skill,
-    "pool": on_pool,
-    "edit": on_edit,
-    "forget": on_forget,
-}
