@@ -17,12 +17,10 @@ from aiogram.types import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BufferedInputFile,
-    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     LinkPreviewOptions,
-    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     ReplyParameters,
@@ -30,17 +28,13 @@ from aiogram.types import (
 )
 
 from bot import transport
-from bot.adapters import UpdateSink, bot_joined, parse_command
+from bot.adapters import UpdateSink
+from bot.adapters.translate import api_name, to_incoming
 from bot.context import (
-    Chat,
-    Contact,
     ContactRequest,
-    Incoming,
     Keyboard,
     Markup,
     RemoveKeyboard,
-    ReplyTo,
-    Sender,
 )
 
 log = logging.getLogger(__name__)
@@ -49,92 +43,6 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_TIMEOUT = 10
 CONCURRENT_UPDATES = 256
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-# -- updates in ------------------------------------------------------------------------------
-
-
-def _sender(message: Message) -> Sender | None:
-    # Anonymous admins and linked channels post as a chat: there is no person to act for.
-    user = message.from_user
-    if user is None or message.sender_chat is not None:
-        return None
-    return Sender(user.id, user.full_name, user.username, user.language_code, user.is_bot)
-
-
-def _reply_to(message: Message, bot_id: int) -> ReplyTo | None:
-    replied = message.reply_to_message
-    if replied is None:
-        return None
-    author = replied.from_user
-    sender_id = author.id if author else None
-    return ReplyTo(
-        replied.message_id,
-        sender_id,
-        sender_id == bot_id,
-        replied.text or replied.caption,
-        author.full_name if author else None,
-    )
-
-
-def _status(member: Any) -> str:
-    return str(getattr(member.status, "value", member.status))
-
-
-def _joined(update_id: int, change: ChatMemberUpdated, bot_id: int) -> Incoming | None:
-    """The bot was added to a group: an Incoming without a message, or None for other changes."""
-    chat, user = change.chat, change.from_user
-    old, new = _status(change.old_chat_member), _status(change.new_chat_member)
-    if change.new_chat_member.user.id != bot_id or not bot_joined(old, new):
-        return None
-    if chat.type not in ("group", "supergroup"):
-        return None
-    return Incoming(
-        update_id=update_id,
-        chat=Chat(chat.id, chat.type, chat.title),
-        sender=Sender(user.id, user.full_name, user.username, user.language_code, user.is_bot),
-        joined_group=True,
-    )
-
-
-def to_incoming(update: Update, bot_id: int, bot_username: str) -> Incoming | None:
-    """Convert an aiogram Update to an Incoming, or None for updates the core does not handle."""
-    if (query := update.callback_query) is not None:
-        if query.message is None:  # a tap on an inline-mode message: no chat to answer in
-            return None
-        user = query.from_user
-        chat = query.message.chat  # also present on InaccessibleMessage (older than 48 h)
-        return Incoming(
-            update_id=update.update_id,
-            chat=Chat(chat.id, chat.type, chat.title),
-            sender=Sender(user.id, user.full_name, user.username, user.language_code, user.is_bot),
-            message_id=query.message.message_id,
-            callback_id=query.id,
-            callback_data=query.data,
-        )
-    if (change := update.my_chat_member) is not None:
-        return _joined(update.update_id, change, bot_id)
-    message = update.message
-    if message is None:
-        return None
-    text = message.text or message.caption
-    contact = message.contact
-    if text is None and contact is None:  # service messages, stickers, photos without caption
-        return None
-    command, args, for_us = parse_command(message.text, bot_username)
-    if not for_us:
-        return None
-    return Incoming(
-        update_id=update.update_id,
-        chat=Chat(message.chat.id, message.chat.type, message.chat.title),
-        sender=_sender(message),
-        message_id=message.message_id,
-        text=text,
-        command=command,
-        args=args,
-        reply_to=_reply_to(message, bot_id),
-        contact=Contact(contact.phone_number, contact.user_id) if contact else None,
-    )
-
-
 # -- calls out -------------------------------------------------------------------------------
 
 
@@ -266,7 +174,7 @@ class AiogramClient:
         """The user's status in the chat ("creator", "administrator", "member", ...)."""
         with _translated():
             member = await self._bot.get_chat_member(chat_id, user_id)
-        return _status(member)
+        return api_name(member.status)
 
 
 # -- lifecycle -------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ import pytest
 from aiogram.types import Update as AgUpdate
 from telegram import Update as PtbUpdate
 
-from bot.adapters import aiogram as ag_adapter
-from bot.adapters import ptb as ptb_adapter
+from bot.adapters.translate import to_incoming
 from bot.context import Chat, Contact, Incoming, ReplyTo, Sender
 
 BOT_ID = 7000
@@ -29,11 +28,11 @@ GROUP = {"id": -1001, "type": "supergroup", "title": "Building 1"}
 
 
 def _ptb(raw: dict[str, Any]) -> Incoming | None:
-    return ptb_adapter.to_incoming(PtbUpdate.de_json(raw, None), BOT_ID, BOT_NAME)
+    return to_incoming(PtbUpdate.de_json(raw, None), BOT_ID, BOT_NAME)
 
 
 def _aiogram(raw: dict[str, Any]) -> Incoming | None:
-    return ag_adapter.to_incoming(AgUpdate.model_validate(raw), BOT_ID, BOT_NAME)
+    return to_incoming(AgUpdate.model_validate(raw), BOT_ID, BOT_NAME)
 
 
 @pytest.fixture(params=[_ptb, _aiogram], ids=["ptb", "aiogram"])
