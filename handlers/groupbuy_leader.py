@@ -43,8 +43,8 @@ from models.chat_language import group_language
 from models.errors import AlreadyPickedUp, UnknownPickupCode
 from models.groupbuy import (
     CANCELLED,
-    CLOSED,
     DRAFT,
+    ENDED,
     OPEN,
     GroupBuy,
     arrival_report,
@@ -151,7 +151,7 @@ async def close(ctx: Ctx) -> None:
 async def reopen(ctx: Ctx) -> None:
     """/reopen [#id]: take orders again until the deadline."""
     ref, _ = split_ref(ctx.incoming.args)
-    groupbuy = await _managed(ctx, ref, (CLOSED,))
+    groupbuy = await _managed(ctx, ref, ENDED)
     await reopen_groupbuy(ctx.session, groupbuy, actor=ctx.person, now=ctx.clock.now())
     ctx.reply("groupbuy/reopened", title=groupbuy.title, deadline=groupbuy.deadline)
     ctx.refresh(groupbuy.live_key, groupbuy.chat_id)
@@ -163,7 +163,7 @@ async def extend(ctx: Ctx) -> None:
     ref, when_text = split_ref(ctx.incoming.args)
     if not when_text:
         raise Usage(command="extend")
-    groupbuy = await _managed(ctx, ref, (OPEN, CLOSED))
+    groupbuy = await _managed(ctx, ref, (OPEN, *ENDED))
     now = ctx.clock.now()
     deadline = parse_when(when_text, now=now, tz=ctx.settings.tz)
     await extend_groupbuy(ctx.session, groupbuy, deadline=deadline, actor=ctx.person, now=now)
@@ -177,7 +177,7 @@ async def cancel_buy(ctx: Ctx) -> None:
     ref, reason = split_ref(ctx.incoming.args)
     if not reason:
         raise Usage(command="cancelbuy")
-    groupbuy = await _managed(ctx, ref, (OPEN, CLOSED))
+    groupbuy = await _managed(ctx, ref, (OPEN, *ENDED))
     await _cancel(ctx, groupbuy, reason)
 
 
@@ -202,7 +202,7 @@ async def paid(ctx: Ctx) -> None:
     room, _, flag = rest.partition(" ")
     if not room:
         raise Usage(command="paid")
-    groupbuy = await _managed(ctx, ref, (OPEN, CLOSED))
+    groupbuy = await _managed(ctx, ref, (OPEN, *ENDED))
     undo = flag.strip().lower() in ("undo", "撤销", "no", "未付")
     line = await set_paid(
         ctx.session,
@@ -292,25 +292,25 @@ async def _ask(ctx: Ctx, prefix: str, prepare: Prepare, statuses: Sequence[str])
 @router.command("summary", audience="leader")
 async def summary(ctx: Ctx) -> None:
     """/summary [#id]: supplier totals, pick list and unpaid rooms, in private."""
-    await _ask(ctx, SUMMARY_LINK, _summary, (OPEN, CLOSED))
+    await _ask(ctx, SUMMARY_LINK, _summary, (OPEN, *ENDED))
 
 
 @router.command("unpaid", audience="leader")
 async def unpaid(ctx: Ctx) -> None:
     """/unpaid [#id]: the rooms that have not paid, with a button each (sent privately)."""
-    await _ask(ctx, UNPAID_LINK, _unpaid, (OPEN, CLOSED))
+    await _ask(ctx, UNPAID_LINK, _unpaid, (OPEN, *ENDED))
 
 
 @router.command("export", audience="leader")
 async def export(ctx: Ctx) -> None:
     """/export [#id]: the orders as CSV and XLSX files, in private."""
-    await _ask(ctx, EXPORT_LINK, _export, (OPEN, CLOSED, CANCELLED))
+    await _ask(ctx, EXPORT_LINK, _export, (OPEN, *ENDED, CANCELLED))
 
 
 @router.command("uncollected", audience="leader")
 async def uncollected(ctx: Ctx) -> None:
     """/uncollected [#id]: who has not collected yet, with a button per pickup code."""
-    await _ask(ctx, UNCOLLECTED_LINK, _uncollected, (CLOSED,))
+    await _ask(ctx, UNCOLLECTED_LINK, _uncollected, ENDED)
 
 
 READS: dict[str, Prepare] = {
@@ -348,7 +348,7 @@ for _prefix, _prepare in READS.items():
 async def arrived(ctx: Ctx) -> None:
     """/arrived [#id]: the goods are here; every household Linli can reach gets its code."""
     ref, _ = split_ref(ctx.incoming.args)
-    groupbuy = await _managed(ctx, ref, (CLOSED,))
+    groupbuy = await _managed(ctx, ref, ENDED)
     codes = await mark_arrived(ctx.session, groupbuy, actor=ctx.person, now=ctx.clock.now())
     board = await board_of(ctx.session, groupbuy)
     for person, code in codes:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from bot.callbacks import button
 from bot.context import Button, Ctx, Emitter, Keyboard
 from handlers.identity import can_reach, sender_person
-from models.groupbuy import Board, GroupBuy, SignUp, board_of, building_name
+from models.groupbuy import DECIDING, Board, GroupBuy, SignUp, board_of, building_name
 from models.people import Person
 
 CARD_LINES = 60  # 接龙 lines shown on the card; the rest are counted (a message holds 4096 chars)
@@ -160,7 +160,7 @@ def send_uncollected(ctx: Emitter, board: Board, leader: Person) -> None:
 def send_pack(ctx: Emitter, board: Board, leader: Person, building: str) -> None:
     """After closing: the 成团 question if the minimum was missed, else the summary pack."""
     groupbuy = board.groupbuy
-    if not groupbuy.awaiting_decision:
+    if groupbuy.status != DECIDING:
         send_summary(ctx, board, leader, building)
         return
     lang = leader.language or ctx.lang

@@ -32,11 +32,14 @@ from models.groupbuy.board import (
 from models.groupbuy.tables import (
     CANCELLED,
     CLOSED,
+    DECIDING,
     DRAFT,
+    ENDED,
     OPEN,
     REPEAT_WINDOW,
     GroupBuy,
     GroupBuyItem,
+    may,
 )
 from models.groupbuy_spec import GroupBuySpec
 from models.people import (
@@ -69,7 +72,7 @@ async def open_groupbuy(
         select(GroupBuy.id).where(
             GroupBuy.chat_id == chat_id,
             GroupBuy.title == title,
-            GroupBuy.status.in_((OPEN, CLOSED)),
+            GroupBuy.status.in_((OPEN, *ENDED)),
             GroupBuy.created_at > now - REPEAT_WINDOW,
         )
     )
@@ -82,7 +85,6 @@ async def open_groupbuy(
         pickup_place=spec.pickup_place,
         pickup_at=spec.pickup_at,
         min_units=spec.min_units,
-        awaiting_decision=False,
         created_by=actor.id if actor else None,
         created_at=now,
     )
@@ -116,7 +118,7 @@ async def confirm_groupbuy(
 ) -> None:
     """The leader confirms a repeated title (it opens now) or drops the draft."""
     await require_organiser(session, groupbuy, actor)
-    if groupbuy.status != DRAFT:
+    if not may(groupbuy, "confirm"):
         raise GroupBuyFinished(title=groupbuy.title)
     if not open_it:
         await session.delete(groupbuy)
@@ -222,11 +224,11 @@ async def close_groupbuy(
 ) -> Board:
     """Stop taking orders now."""
     await require_organiser(session, groupbuy, actor)
-    if groupbuy.status != OPEN:
+    if not may(groupbuy, "close"):
         raise GroupBuyFinished(title=groupbuy.title)
     groupbuy.status, groupbuy.closed_at = CLOSED, now
     board = await board_of(session, groupbuy)
-    groupbuy.awaiting_decision = not board.min_met
+    groupbuy.status = CLOSED if board.min_met else DECIDING
     audit(session, actor, "close_groupbuy", groupbuy, now)
     return board
 
@@ -249,7 +251,7 @@ async def close_due_groupbuys(session: AsyncSession, now: datetime) -> list[Grou
             continue
         await session.refresh(groupbuy)
         board = await board_of(session, groupbuy)
-        groupbuy.awaiting_decision = not board.min_met
+        groupbuy.status = CLOSED if board.min_met else DECIDING
         audit(session, None, "close_groupbuy", groupbuy, now, {"by": "deadline"})
         closed.append(groupbuy)
     return closed
@@ -265,11 +267,10 @@ async def extend_groupbuy(
 ) -> None:
     """Move the deadline; a closed group-buy whose goods have not arrived opens again."""
     await require_organiser(session, groupbuy, actor)
-    if groupbuy.status == CANCELLED or groupbuy.arrived_at is not None:
+    if not may(groupbuy, "extend"):
         raise GroupBuyFinished(title=groupbuy.title)
     require_future(deadline, now, text=deadline.isoformat())
     groupbuy.deadline, groupbuy.status, groupbuy.closed_at = deadline, OPEN, None
-    groupbuy.awaiting_decision = False
     audit(session, actor, "extend_groupbuy", groupbuy, now, {"deadline": deadline.isoformat()})
 
 
@@ -282,10 +283,10 @@ async def reopen_groupbuy(
 ) -> None:
     """Take orders again until the existing deadline (use extend when it has passed)."""
     await require_organiser(session, groupbuy, actor)
-    if groupbuy.status != CLOSED or groupbuy.arrived_at is not None:
+    if not may(groupbuy, "reopen"):
         raise GroupBuyFinished(title=groupbuy.title)
     require_future(groupbuy.deadline, now, text=groupbuy.deadline.isoformat())
-    groupbuy.status, groupbuy.closed_at, groupbuy.awaiting_decision = OPEN, None, False
+    groupbuy.status, groupbuy.closed_at = OPEN, None
     audit(session, actor, "reopen_groupbuy", groupbuy, now)
 
 
@@ -299,11 +300,10 @@ async def cancel_groupbuy(
 ) -> list[Person]:
     """Call the group-buy off; returns the participants to tell privately."""
     await require_organiser(session, groupbuy, actor)
-    if groupbuy.status == CANCELLED or groupbuy.arrived_at is not None:
+    if not may(groupbuy, "cancel"):
         raise GroupBuyFinished(title=groupbuy.title)
     groupbuy.status, groupbuy.cancel_reason = CANCELLED, reason[:200]
     groupbuy.closed_at = groupbuy.closed_at or now
-    groupbuy.awaiting_decision = False
     audit(session, actor, "cancel_groupbuy", groupbuy, now)
     return await participants(session, groupbuy.id)
 
@@ -317,9 +317,9 @@ async def go_ahead(
 ) -> None:
     """The leader proceeds although the minimum (成团) was not reached."""
     await require_organiser(session, groupbuy, actor)
-    if groupbuy.status != CLOSED or not groupbuy.awaiting_decision:
+    if not may(groupbuy, "go_ahead"):
         raise GroupBuyFinished(title=groupbuy.title)
-    groupbuy.awaiting_decision = False
+    groupbuy.status = CLOSED
     audit(session, actor, "go_ahead_groupbuy", groupbuy, now)
 
 

@@ -20,7 +20,7 @@ from models.errors import (
 from models.groupbuy.board import Board, OrderLine, board_of, line_of_order, members_of
 from models.groupbuy.lifecycle import audit, require_gatekeeper, require_organiser
 from models.groupbuy.tables import (
-    CLOSED,
+    ARRIVED,
     CODE_HIGH,
     CODE_LOW,
     PICKUP_GRACE,
@@ -31,6 +31,7 @@ from models.groupbuy.tables import (
     GroupBuyLine,
     GroupBuyOrder,
     PickupTry,
+    may,
 )
 from models.people import (
     Household,
@@ -52,7 +53,7 @@ async def mark_arrived(
 ) -> list[tuple[Person, str]]:
     """Goods are here: give every order a pickup code; returns (member, code) to notify."""
     await require_organiser(session, groupbuy, actor)
-    if groupbuy.status != CLOSED or groupbuy.awaiting_decision:
+    if not may(groupbuy, "arrive"):
         raise NotArrivedYet(title=groupbuy.title)
     # Households that only wait for stock have nothing to collect, so they get no code.
     with_goods = select(GroupBuyLine.order_id).where(GroupBuyLine.quantity > 0)
@@ -64,7 +65,7 @@ async def mark_arrived(
         )
     )
     if groupbuy.arrived_at is None:
-        groupbuy.arrived_at = now
+        groupbuy.status, groupbuy.arrived_at = ARRIVED, now
         # Always six digits: with a guess limit per person, 900,000 codes make guessing hopeless.
         codes = secrets.SystemRandom().sample(range(CODE_LOW, CODE_HIGH), len(orders))
         for order, code in zip(orders, codes, strict=True):

@@ -22,16 +22,40 @@ IntPK = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Status(StrEnum):
-    """A group-buy's status (whether goods arrived, or a decision is awaited, is kept beside)."""
+    """Where a group-buy is in its life; `TRANSITIONS` says what may happen from each."""
 
-    OPEN = "open"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
     # Opened with the title of a buy from the last day: nobody sees it until the leader confirms.
     DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    # Closed short of its minimum (成团): the organiser decides to go ahead or cancel.
+    DECIDING = "deciding"
+    ARRIVED = "arrived"
+    CANCELLED = "cancelled"
 
 
-OPEN, CLOSED, CANCELLED, DRAFT = Status
+DRAFT, OPEN, CLOSED, DECIDING, ARRIVED, CANCELLED = Status
+# Past taking orders, as residents and leader commands see it.
+ENDED = (CLOSED, DECIDING, ARRIVED)
+
+# What each lifecycle action may start from (its refusal names the buy as finished, or for
+# "arrive" as not ready); where it leads is set by the service that performs it.
+TRANSITIONS: dict[str, frozenset[Status]] = {
+    "confirm": frozenset({DRAFT}),  # → OPEN, or the draft is dropped
+    "close": frozenset({OPEN}),  # → CLOSED, or DECIDING when short of the minimum
+    "reopen": frozenset({CLOSED, DECIDING}),  # → OPEN
+    "extend": frozenset({DRAFT, OPEN, CLOSED, DECIDING}),  # → OPEN with a new deadline
+    "go_ahead": frozenset({DECIDING}),  # → CLOSED
+    "arrive": frozenset({CLOSED, ARRIVED}),  # → ARRIVED (again: the codes are sent again)
+    "cancel": frozenset({DRAFT, OPEN, CLOSED, DECIDING}),  # → CANCELLED
+}
+
+
+def may(groupbuy: GroupBuy, action: str) -> bool:
+    """True if the lifecycle `action` may start from the group-buy's status."""
+    return groupbuy.status in TRANSITIONS[action]
+
+
 REPEAT_WINDOW = timedelta(days=1)
 CODE_LOW, CODE_HIGH = 100_000, 1_000_000  # pickup codes: six digits, no leading zero
 # Uncollected goods become a task this long after the pickup time (or after arrival, if none).
@@ -56,8 +80,6 @@ class GroupBuy(Base):
     pickup_place: Mapped[str | None] = mapped_column(String(120))
     pickup_at: Mapped[datetime | None]
     min_units: Mapped[int | None]
-    # Set when the deadline passed short of `min_units`: the leader decides go or cancel.
-    awaiting_decision: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

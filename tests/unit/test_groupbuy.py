@@ -44,6 +44,7 @@ from models.errors import (
 from models.groupbuy import (
     CANCELLED,
     CLOSED,
+    DECIDING,
     DRAFT,
     OPEN,
     PICKUP_GRACE,
@@ -711,9 +712,9 @@ async def test_close_due_closes_once_and_flags_missed_minimum(sessions: Sessions
     async with sessions() as s, s.begin():
         assert await close_due_groupbuys(s, DEADLINE + timedelta(minutes=1)) == []
     boards = {gb: await _board(sessions, gb) for gb in (short, met, later)}
-    assert boards[short].groupbuy.status == CLOSED and boards[short].groupbuy.awaiting_decision
+    assert boards[short].groupbuy.status == DECIDING
     assert not boards[short].min_met
-    assert boards[met].groupbuy.status == CLOSED and not boards[met].groupbuy.awaiting_decision
+    assert boards[met].groupbuy.status == CLOSED
     assert boards[later].groupbuy.status == OPEN
     async with sessions() as s:
         audited = await s.scalar(select(func.count()).where(AuditEntry.action == "close_groupbuy"))
@@ -746,7 +747,7 @@ async def test_extend_reopen_and_go_ahead(sessions: Sessions) -> None:
         await _manage(sessions, gb, close_groupbuy, actor=world.leader, now=NOW)
     await _manage(sessions, gb, reopen_groupbuy, actor=world.leader, now=NOW + timedelta(hours=2))
     board = await _board(sessions, gb)
-    assert board.groupbuy.status == OPEN and not board.groupbuy.awaiting_decision
+    assert board.groupbuy.status == OPEN
     with pytest.raises(GroupBuyFinished):
         await _manage(sessions, gb, reopen_groupbuy, actor=world.leader, now=NOW)
 
@@ -766,11 +767,11 @@ async def test_extend_reopen_and_go_ahead(sessions: Sessions) -> None:
 
     async with sessions() as s, s.begin():
         await close_due_groupbuys(s, later)
-    assert (await _board(sessions, gb)).groupbuy.awaiting_decision
+    assert (await _board(sessions, gb)).groupbuy.status == DECIDING
     with pytest.raises(NotArrivedYet):
         await _manage(sessions, gb, mark_arrived, actor=world.leader, now=later)
     await _manage(sessions, gb, go_ahead, actor=world.leader, now=later)
-    assert not (await _board(sessions, gb)).groupbuy.awaiting_decision
+    assert (await _board(sessions, gb)).groupbuy.status != DECIDING
     with pytest.raises(GroupBuyFinished):
         await _manage(sessions, gb, go_ahead, actor=world.leader, now=later)
 

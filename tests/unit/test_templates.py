@@ -53,7 +53,6 @@ def _groupbuy(**changes: Any) -> GroupBuy:
         "pickup_place": "3号门 Gate 3",
         "pickup_at": _SAMPLE_TIME.replace(day=26, hour=10),
         "min_units": 20,
-        "awaiting_decision": False,
         "cancel_reason": None,
         "arrived_at": None,
     }
