@@ -37,6 +37,7 @@ from models.groupbuy import (
     board_of,
     close_due_groupbuys,
     find_groupbuy,
+    groupbuy_by_ref,
     household_pickup,
     open_uncollected_tasks,
     sign_up,
@@ -56,7 +57,7 @@ ORDER_TEXT_MAX = 200
 @router.live_view("groupbuy")
 async def card_view(ctx: Emitter, key: str) -> None:
     """Render group-buy card `groupbuy:<id>` as it is now (delivery calls this when sending)."""
-    groupbuy = await find_groupbuy(ctx.session, None, key.partition(":")[2], ())
+    groupbuy = await groupbuy_by_ref(ctx.session, key.partition(":")[2])
     lang = await group_language(
         ctx.session, groupbuy.chat_id, default=ctx.settings.default_language
     )
@@ -202,7 +203,7 @@ async def my_pickup(ctx: Ctx) -> None:
 
 
 async def _tapped_groupbuy(ctx: Ctx, groupbuy_id: int) -> GroupBuy:
-    groupbuy = await find_groupbuy(ctx.session, None, str(groupbuy_id), ())
+    groupbuy = await groupbuy_by_ref(ctx.session, str(groupbuy_id))
     if ctx.incoming.chat.is_group and groupbuy.chat_id != ctx.incoming.chat.id:
         raise StaleButton()
     return groupbuy

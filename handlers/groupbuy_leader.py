@@ -54,8 +54,8 @@ from models.groupbuy import (
     close_groupbuy,
     confirm_groupbuy,
     extend_groupbuy,
-    find_groupbuy,
     go_ahead,
+    groupbuy_by_ref,
     managed_groupbuy,
     mark_arrived,
     open_groupbuy,
@@ -325,9 +325,7 @@ READS: dict[str, Prepare] = {
 
 def _linked(prefix: str, prepare: Prepare) -> Callable[[Ctx], Awaitable[None]]:
     async def open_link(ctx: Ctx) -> None:
-        groupbuy = await find_groupbuy(
-            ctx.session, None, ctx.incoming.args.strip()[len(prefix) :], ()
-        )
+        groupbuy = await groupbuy_by_ref(ctx.session, ctx.incoming.args.strip()[len(prefix) :])
         # The link may have been forwarded: whoever opens it needs the authority again.
         leader = await sender_person(ctx)
         deliver = await prepare(ctx, groupbuy)
@@ -433,7 +431,7 @@ async def on_paid(ctx: Ctx) -> None:
 
 
 async def _tapped(ctx: Ctx, groupbuy_id: int) -> GroupBuy:
-    groupbuy = await find_groupbuy(ctx.session, None, str(groupbuy_id), ())
+    groupbuy = await groupbuy_by_ref(ctx.session, str(groupbuy_id))
     if ctx.incoming.chat.is_group and groupbuy.chat_id != ctx.incoming.chat.id:
         raise StaleButton()
     return groupbuy

@@ -129,6 +129,11 @@ async def confirm_groupbuy(
     audit(session, actor, "open_groupbuy", groupbuy, now)
 
 
+async def groupbuy_by_ref(session: AsyncSession, ref: str) -> GroupBuy:
+    """A group-buy by the id a button, a link or a card's key carries; GroupBuyNotFound else."""
+    return await find_groupbuy(session, None, ref, ())
+
+
 async def find_groupbuy(
     session: AsyncSession, chat_id: int | None, ref: str | None, statuses: Iterable[str]
 ) -> GroupBuy:
