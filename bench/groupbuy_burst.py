@@ -37,6 +37,13 @@ from models.people import ensure_person, register_household
 from sandbox.client import People
 from sandbox.server import SANDBOX_TOKEN, SandboxServer
 
+
+def is_groupbuy_card(message: dict) -> bool:
+    """The group-buy card: the message with +1 buttons (the greeting also mentions 接龙)."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return any(b.get("callback_data", "").startswith("gb:+:") for row in rows for b in row)
+
+
 GROUP_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
 
 
@@ -114,7 +121,8 @@ async def run(households: int, seconds: float, framework: str, database: str, st
             group,
             f"/groupbuy 蔬菜套餐\n截止: +2h\nA 蔬菜包 | 45 | 库存 {stock}\nB 鸡蛋 | 38.5",
         )
-        card = await people.wait_for(group, lambda m: "接龙" in (m["text"] or ""), timeout=20)
+        # The card is the message with the +1 buttons (the greeting also mentions 接龙).
+        card = await people.wait_for(group, is_groupbuy_card, timeout=20)
         plus_a = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
         groupbuy_id = int(plus_a.split(":")[2])
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.groupbuy_burst import GROUP_METHODS
+from bench.groupbuy_burst import GROUP_METHODS, is_groupbuy_card
 from models.base import create_engine, session_factory
 from models.migrate import upgrade_database
 from models.people import Person
@@ -90,7 +90,7 @@ async def run(households: int, seconds: float, framework: str, database: str) ->
 
         asked = time.perf_counter()
         await people.say(leader, group, "/groupbuy 蔬菜套餐\n截止: +2h\nA 蔬菜包 | 45")
-        await people.wait_for(group, lambda m: "接龙" in (m["text"] or ""), timeout=120)
+        await people.wait_for(group, is_groupbuy_card, timeout=120)
         card_seconds = time.perf_counter() - asked
 
         calls = [
