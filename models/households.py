@@ -116,9 +116,26 @@ async def register(
 
 
 def _outcome(
-    status: JoinStatus, building: Building, household: Household, **extra: object
+    status: JoinStatus,
+    building: Building,
+    household: Household,
+    *,
+    approvers: list[Person] | None = None,
+    by_leaders: bool = False,
+    left_behind: list[Person] | None = None,
+    previous_label: str | None = None,
 ) -> Registration:
-    return Registration(status, building.id, building.name, household.id, household.label, **extra)  # type: ignore[arg-type]
+    return Registration(
+        status,
+        building.id,
+        building.name,
+        household.id,
+        household.label,
+        approvers or [],
+        by_leaders,
+        left_behind or [],
+        previous_label,
+    )
 
 
 async def _household(
