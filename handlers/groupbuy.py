@@ -25,6 +25,7 @@ from handlers.groupbuy_views import (
     after_close,
     notify_promotions,
     show_card,
+    tapped_groupbuy,
     to_people,
 )
 from handlers.identity import can_reach, sender_person
@@ -202,13 +203,6 @@ async def my_pickup(ctx: Ctx) -> None:
 # -- buttons ------------------------------------------------------------------------------------
 
 
-async def _tapped_groupbuy(ctx: Ctx, groupbuy_id: int) -> GroupBuy:
-    groupbuy = await groupbuy_by_ref(ctx.session, str(groupbuy_id))
-    if ctx.incoming.chat.is_group and groupbuy.chat_id != ctx.incoming.chat.id:
-        raise StaleButton()
-    return groupbuy
-
-
 @router.callback(Plus)
 @router.callback(Minus)
 async def on_step(ctx: Ctx) -> None:
@@ -219,7 +213,7 @@ async def on_step(ctx: Ctx) -> None:
     done = await sign_up(
         ctx.session,
         person=ctx.person,
-        groupbuy=await _tapped_groupbuy(ctx, tap.groupbuy),
+        groupbuy=await tapped_groupbuy(ctx, tap.groupbuy),
         quantities={tap.code: 1 if isinstance(tap, Plus) else -1},
         mode="add",
         now=ctx.clock.now(),
@@ -231,7 +225,7 @@ async def on_step(ctx: Ctx) -> None:
 @router.callback(Mine)
 async def on_mine(ctx: Ctx) -> None:
     """My order: shown only to the tapper."""
-    groupbuy = await _tapped_groupbuy(ctx, tapped(ctx.button, Mine).groupbuy)
+    groupbuy = await tapped_groupbuy(ctx, tapped(ctx.button, Mine).groupbuy)
     household = _household_in(ctx, groupbuy)
     line = (await board_of(ctx.session, groupbuy)).line_of(household)
     ctx.answer("groupbuy/mine", alert=True, groupbuy=groupbuy, line=line)
@@ -240,7 +234,7 @@ async def on_mine(ctx: Ctx) -> None:
 @router.callback(Withdraw)
 async def on_cancel_mine(ctx: Ctx) -> None:
     """Withdraw the household's order."""
-    groupbuy = await _tapped_groupbuy(ctx, tapped(ctx.button, Withdraw).groupbuy)
+    groupbuy = await tapped_groupbuy(ctx, tapped(ctx.button, Withdraw).groupbuy)
     _after_change(
         ctx,
         await withdraw(ctx.session, person=ctx.person, groupbuy=groupbuy, now=ctx.clock.now()),

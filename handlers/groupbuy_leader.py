@@ -35,6 +35,7 @@ from handlers.groupbuy_views import (
     send_summary,
     send_uncollected,
     send_unpaid,
+    tapped_groupbuy,
     to_leader,
     to_people,
 )
@@ -430,13 +431,6 @@ async def on_paid(ctx: Ctx) -> None:
     ctx.answer("groupbuy/paid", title=groupbuy.title, line=line, room=True)
 
 
-async def _tapped(ctx: Ctx, groupbuy_id: int) -> GroupBuy:
-    groupbuy = await groupbuy_by_ref(ctx.session, str(groupbuy_id))
-    if ctx.incoming.chat.is_group and groupbuy.chat_id != ctx.incoming.chat.id:
-        raise StaleButton()
-    return groupbuy
-
-
 @router.callback(GoAhead)
 @router.callback(CallOff)
 async def on_decide(ctx: Ctx) -> None:
@@ -444,7 +438,7 @@ async def on_decide(ctx: Ctx) -> None:
     tap = ctx.button
     if not isinstance(tap, GoAhead | CallOff):
         raise StaleButton()
-    groupbuy = await _tapped(ctx, tap.groupbuy)
+    groupbuy = await tapped_groupbuy(ctx, tap.groupbuy)
     actor = await sender_person(ctx)
     if isinstance(tap, GoAhead):
         await go_ahead(ctx.session, groupbuy, actor=actor, now=ctx.clock.now())
@@ -462,7 +456,7 @@ async def on_repeat(ctx: Ctx) -> None:
     tap = ctx.button
     if not isinstance(tap, OpenRepeat | DropRepeat):
         raise StaleButton()
-    groupbuy = await _tapped(ctx, tap.groupbuy)
+    groupbuy = await tapped_groupbuy(ctx, tap.groupbuy)
     open_it = isinstance(tap, OpenRepeat)
     await confirm_groupbuy(
         ctx.session,

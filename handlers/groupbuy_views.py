@@ -11,8 +11,17 @@ from collections.abc import Callable, Iterable
 
 from bot.callbacks import button
 from bot.context import Button, Ctx, Emitter, Keyboard
+from bot.refusals import StaleButton
 from handlers.identity import can_reach, sender_person
-from models.groupbuy import DECIDING, Board, GroupBuy, SignUp, board_of, building_name
+from models.groupbuy import (
+    DECIDING,
+    Board,
+    GroupBuy,
+    SignUp,
+    board_of,
+    building_name,
+    groupbuy_by_ref,
+)
 from models.people import Person
 
 CARD_LINES = 60  # 接龙 lines shown on the card; the rest are counted (a message holds 4096 chars)
@@ -94,6 +103,14 @@ async def to_leader(ctx: Ctx, payload: str, deliver: Callable[[Person], None]) -
             ctx.reply("groupbuy/sent_privately")
     else:
         ctx.reply("groupbuy/open_privately", link=ctx.deep_link(payload))
+
+
+async def tapped_groupbuy(ctx: Ctx, groupbuy_id: int) -> GroupBuy:
+    """The group-buy a button names; a button shown in another group is stale."""
+    groupbuy = await groupbuy_by_ref(ctx.session, str(groupbuy_id))
+    if ctx.incoming.chat.is_group and groupbuy.chat_id != ctx.incoming.chat.id:
+        raise StaleButton()
+    return groupbuy
 
 
 def send_summary(ctx: Emitter, board: Board, leader: Person, building: str) -> None:
