@@ -72,6 +72,12 @@ def _not_registered(error: e.DomainError) -> Refusal:
     return Refusal("errors/not_registered", {"payload": payload}, link=payload)
 
 
+def _claim_link(error: e.DomainError) -> Refusal:
+    # Opening the link starts the private chat and takes the request there, checked again.
+    payload = f"hc{error.values.get('request_id', '')}"
+    return Refusal("errors/help_claim_private", {**error.values, "payload": payload}, payload)
+
+
 READINGS: dict[type[e.DomainError], Reading] = {
     # people, households, authority
     e.NotALeader: _as("errors/not_leader"),
@@ -100,6 +106,18 @@ READINGS: dict[type[e.DomainError], Reading] = {
     # tasks
     e.TaskTaken: _as("errors/task_taken"),
     e.TaskClosed: _as("errors/task_closed"),
+    # help requests
+    e.BadHelpRef: _as("errors/help_bad_ref"),
+    e.NoSuchHelpRequest: _as("errors/help_not_found"),
+    e.EmptyDescription: _as("errors/help_empty"),
+    e.DescriptionTooLong: _as("errors/help_too_long"),
+    e.OwnRequest: _as("errors/help_own"),
+    e.ClaimNeedsPrivateChat: _claim_link,
+    e.NotYourTask: _as("errors/help_not_yours"),
+    e.NotYourRequest: _as("errors/help_not_your_request"),
+    e.BadMinutes: _as("errors/help_bad_minutes"),
+    e.NotDoneYet: _as("errors/help_not_done"),
+    e.RequestFinished: _as("errors/help_finished"),
     # times
     e.BadTime: _as("errors/when_bad_time"),
     e.DeadlineInPast: _as("errors/when_in_past"),

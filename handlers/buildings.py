@@ -32,7 +32,7 @@ from models.authority import (
 from models.chat_language import group_language
 from models.errors import LeaderTargetInvalid, NotChatAdmin
 from models.households import pending_members_for
-from models.people import Person
+from models.people import ChatPurpose, Person
 
 router = Router("buildings")
 
@@ -62,6 +62,7 @@ class MoveGroup:
 
     building: int
     message: int
+    volunteers: bool = False
 
 
 @button("bq")
@@ -107,12 +108,16 @@ def _show_binding(ctx: Ctx, binding: Binding, msg_id: int) -> None:
         "building": binding.building_name,
         "building_id": binding.building_id,
         "previous": binding.previous_name,
+        "volunteers": binding.purpose == ChatPurpose.VOLUNTEERS,
     }
     chat_id = ctx.incoming.chat.id
     if binding.status is BindStatus.CONFIRM:
         markup = Keyboard.of(
             [
-                Button(ctx.label("rebind_yes"), MoveGroup(binding.building_id, msg_id).pack()),
+                Button(
+                    ctx.label("rebind_yes"),
+                    MoveGroup(binding.building_id, msg_id, values["volunteers"]).pack(),
+                ),
                 Button(ctx.label("rebind_no"), MoveGroup(0, msg_id).pack()),
             ]
         )
@@ -184,6 +189,7 @@ async def on_rebind(ctx: Ctx) -> None:
         binder=await sender_person(ctx),
         is_chat_admin=is_chat_admin(ctx),
         now=ctx.clock.now(),
+        purpose=ChatPurpose.VOLUNTEERS if tap.volunteers else ChatPurpose.RESIDENTS,
     )
     _show_binding(ctx, binding, msg_id)
 

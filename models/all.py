@@ -1,3 +1,12 @@
 """Imports every model module so Base.metadata knows all tables (migrations, tests)."""
 
-from models import audit, conversations, groupbuy, outbox, people, records, tasks  # noqa: F401
+from models import (  # noqa: F401
+    audit,
+    conversations,
+    groupbuy,
+    help_requests,
+    outbox,
+    people,
+    records,
+    tasks,
+)

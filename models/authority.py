@@ -40,6 +40,7 @@ from models.people import (
     BindRequest,
     Building,
     BuildingLeader,
+    ChatPurpose,
     Coordinator,
     GroupChat,
     Person,
@@ -80,6 +81,19 @@ class Binding:
     request_id: int | None = None
     approvers: list[Person] = field(default_factory=list)
     new_request: bool = False
+    purpose: ChatPurpose = ChatPurpose.RESIDENTS
+
+
+# The word after the building's name that makes a group the building's volunteers' group.
+_VOLUNTEER_WORDS = frozenset({"volunteers", "volunteer", "志愿者", "志愿者群", "志愿群"})
+
+
+def split_purpose(text: str) -> tuple[str, ChatPurpose]:
+    """`3号楼 volunteers` → ("3号楼", VOLUNTEERS); a plain name binds the residents' group."""
+    words = unicodedata.normalize("NFKC", text or "").split()
+    if len(words) > 1 and words[-1].lower() in _VOLUNTEER_WORDS:
+        return " ".join(words[:-1]), ChatPurpose.VOLUNTEERS
+    return text, ChatPurpose.RESIDENTS
 
 
 def clean_building_name(text: str) -> str:
@@ -105,7 +119,8 @@ async def bind_chat(
     """/bind: bind a group, ask for a confirmation to move it, or file a request to approvers."""
     if not is_chat_admin:
         raise NotChatAdmin()
-    name = clean_building_name(building_name)
+    name_text, purpose = split_purpose(building_name)
+    name = clean_building_name(name_text)
     community = await ensure_community(session, community_name, timezone)
     building = await session.scalar(
         select(Building).where(Building.community_id == community.id, Building.name == name)
@@ -115,13 +130,18 @@ async def bind_chat(
         current = await session.get(Building, chat.building_id)
         current_name = current.name if current else None
         if building is not None and chat.building_id == building.id:
-            return Binding(BindStatus.UNCHANGED, building.id, building.name)
+            if chat.purpose == purpose:
+                return Binding(BindStatus.UNCHANGED, building.id, building.name, purpose=purpose)
+            await _require_mover(session, binder, chat.building_id, current_name or "")
+            return await _bind(session, chat_id, title, building, binder, binder, now, purpose)
         await _require_mover(session, binder, chat.building_id, current_name or "")
         if building is None:
             building = _new_building(session, community.id, name, now, approved=False)
             await session.flush()
         # The button carries the building's id; an unapproved new name stays invisible.
-        return Binding(BindStatus.CONFIRM, building.id, building.name, current_name)
+        return Binding(
+            BindStatus.CONFIRM, building.id, building.name, current_name, purpose=purpose
+        )
     if building is None:
         building = _new_building(
             session,
@@ -131,7 +151,7 @@ async def bind_chat(
             approved=not await coordinators(session) or await is_coordinator(session, binder),
         )
         await session.flush()
-    return await _settle(session, chat_id, title, building, binder, now)
+    return await _settle(session, chat_id, title, building, binder, now, purpose)
 
 
 async def confirm_rebind(
@@ -143,6 +163,7 @@ async def confirm_rebind(
     binder: Person,
     is_chat_admin: bool,
     now: datetime,
+    purpose: ChatPurpose = ChatPurpose.RESIDENTS,
 ) -> Binding:
     """Move a bound group to another building after its admin confirmed it."""
     if not is_chat_admin:
@@ -152,12 +173,12 @@ async def confirm_rebind(
     if building is None or chat is None:
         raise NoSuchBuilding()
     if chat.building_id == building.id:
-        return Binding(BindStatus.UNCHANGED, building.id, building.name)
+        return Binding(BindStatus.UNCHANGED, building.id, building.name, purpose=purpose)
     current = await session.get(Building, chat.building_id)
     await _require_mover(session, binder, chat.building_id, current.name if current else "")
     if not building.approved and not await coordinators(session):
         building.approved = True
-    return await _settle(session, chat_id, title, building, binder, now)
+    return await _settle(session, chat_id, title, building, binder, now, purpose)
 
 
 def _new_building(
@@ -185,13 +206,14 @@ async def _settle(
     building: Building,
     binder: Person,
     now: datetime,
+    purpose: ChatPurpose = ChatPurpose.RESIDENTS,
 ) -> Binding:
     """Bind now if the binder may; otherwise file (or repeat) a request to the approvers."""
     coordinator = await is_coordinator(session, binder)
     leaders = await leaders_of(session, building.id)
     if coordinator or (building.approved and (not leaders or binder in leaders)):
         building.approved = True
-        return await _bind(session, chat_id, title, building, binder, binder, now)
+        return await _bind(session, chat_id, title, building, binder, binder, now, purpose)
     approvers = await _approvers(session, building)
     waiting = await session.scalar(
         select(BindRequest).where(
@@ -199,12 +221,14 @@ async def _settle(
         )
     )
     if waiting is not None and waiting.building_id == building.id:
+        waiting.purpose = purpose
         return Binding(
             BindStatus.REQUESTED,
             building.id,
             building.name,
             request_id=waiting.id,
             approvers=approvers,
+            purpose=purpose,
         )
     if waiting is not None:
         # One open request per group: asking for another building replaces the earlier one.
@@ -216,6 +240,7 @@ async def _settle(
         requested_by=binder.id,
         status=REQUEST_PENDING,
         created_at=now,
+        purpose=purpose,
     )
     session.add(request)
     await session.flush()
@@ -235,6 +260,7 @@ async def _settle(
         request_id=request.id,
         approvers=approvers,
         new_request=True,
+        purpose=purpose,
     )
 
 
@@ -255,6 +281,7 @@ async def _bind(
     binder: Person,
     actor: Person,
     now: datetime,
+    purpose: ChatPurpose = ChatPurpose.RESIDENTS,
 ) -> Binding:
     """Bind (or move) the group; the binder leads the building from now on."""
     chat = await session.get(GroupChat, chat_id)
@@ -264,6 +291,7 @@ async def _bind(
         session.add(chat)
     chat.title = (title or chat.title or "")[:128]
     chat.building_id, chat.bound_at, chat.bound_by = building.id, now, binder.id
+    chat.purpose = purpose
     if not await is_coordinator(session, binder):
         await add_leader(session, building.id, binder, appointed_by=actor, now=now)
     record_action(
@@ -273,11 +301,21 @@ async def _bind(
         now=now,
         chat_id=chat_id,
         building_id=building.id,
-        details={"previous_building_id": previous_id, "binder_id": binder.id},
+        details={
+            "previous_building_id": previous_id,
+            "binder_id": binder.id,
+            "purpose": str(purpose),
+        },
     )
     previous = await session.get(Building, previous_id) if previous_id else None
+    if previous is not None and previous.id == building.id:
+        previous = None  # only the group's purpose changed
     return Binding(
-        BindStatus.BOUND, building.id, building.name, previous.name if previous else None
+        BindStatus.BOUND,
+        building.id,
+        building.name,
+        previous.name if previous else None,
+        purpose=purpose,
     )
 
 
@@ -332,7 +370,14 @@ async def decide_bind_request(
         building.approved = True
         if requester is not None:
             await _bind(
-                session, request.chat_id, request.chat_title, building, requester, approver, now
+                session,
+                request.chat_id,
+                request.chat_title,
+                building,
+                requester,
+                approver,
+                now,
+                ChatPurpose(request.purpose),
             )
     others = [p for p in await _approvers(session, building) if p.id != approver.id]
     name, building_id = building.name, building.id

@@ -307,3 +307,80 @@ class NotYourRoom(DomainError):
 
     def __init__(self, room: str, own: str) -> None:
         super().__init__(room=room, own=own)
+
+
+# -- help requests -----------------------------------------------------------------------------
+
+
+class BadHelpRef(DomainError):
+    """A help request reference Linli cannot read; values: `text` (as typed, clipped)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text=text[:20])
+
+
+class NoSuchHelpRequest(DomainError):
+    """No help request has this number (or the asker may not see it); values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class EmptyDescription(DomainError):
+    """A help request needs a few words about what is needed."""
+
+
+class DescriptionTooLong(DomainError):
+    """A description over the limit; values: `length`, `limit` (characters)."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(length=length, limit=limit)
+
+
+class OwnRequest(DomainError):
+    """A volunteer cannot take their own household's request; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class ClaimNeedsPrivateChat(DomainError):
+    """Taking a request needs a private chat for its details; values: `ref`, `request_id`."""
+
+    def __init__(self, ref: str, request_id: int) -> None:
+        super().__init__(ref=ref, request_id=request_id)
+
+
+class NotYourTask(DomainError):
+    """Only the volunteer who took the request may do that; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class NotYourRequest(DomainError):
+    """Only the household that asked may cancel or rate a request; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class BadMinutes(DomainError):
+    """Minutes served must be a whole number from 1 to `limit`; values: `text`, `limit`."""
+
+    def __init__(self, text: str, limit: int) -> None:
+        super().__init__(text=text[:20], limit=limit)
+
+
+class NotDoneYet(DomainError):
+    """A request can be rated once its volunteer marked it done; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class RequestFinished(DomainError):
+    """The request is already done or cancelled; values: `ref`, `status`."""
+
+    def __init__(self, ref: str, status: str) -> None:
+        super().__init__(ref=ref, status=status)

@@ -67,6 +67,14 @@ class RequestStatus(StrEnum):
 
 REQUEST_PENDING, REQUEST_APPROVED, REQUEST_REJECTED, REQUEST_WITHDRAWN = RequestStatus
 
+
+class ChatPurpose(StrEnum):
+    """What a bound group is for: the building's residents, or its volunteers (help cards)."""
+
+    RESIDENTS = "residents"
+    VOLUNTEERS = "volunteers"
+
+
 IntPK = BigInteger().with_variant(Integer, "sqlite")
 
 
@@ -109,6 +117,8 @@ class GroupChat(Base):
     bound_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     # NULL: the deployment's LINLI_DEFAULT_LANGUAGE, so changing that setting reaches every group.
     language: Mapped[str | None] = mapped_column(String(5))
+    # `/bind 3号楼 volunteers`: help cards go to the volunteers' group rather than the residents'.
+    purpose: Mapped[str] = mapped_column(String(10), default=ChatPurpose.RESIDENTS)
 
 
 class Household(Base):
@@ -211,6 +221,7 @@ class BindRequest(Base):
     created_at: Mapped[datetime]
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
+    purpose: Mapped[str] = mapped_column(String(10), default=ChatPurpose.RESIDENTS)
 
 
 # -- rooms -------------------------------------------------------------------------------------
@@ -327,6 +338,20 @@ async def bound_building(session: AsyncSession, chat_id: int) -> Building:
     if waiting is not None:
         raise BindingPending(building=waiting)
     raise ChatNotBound()
+
+
+async def building_chats(session: AsyncSession, building_id: int) -> list[GroupChat]:
+    """The building's bound groups: volunteers' groups first, then the longest-bound."""
+    rows = await session.scalars(
+        select(GroupChat)
+        .where(GroupChat.building_id == building_id)
+        .order_by(
+            (GroupChat.purpose == ChatPurpose.VOLUNTEERS).desc(),
+            GroupChat.bound_at,
+            GroupChat.chat_id,
+        )
+    )
+    return list(rows)
 
 
 async def find_building(session: AsyncSession, building_id: int) -> Building | None:

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, get_or_create
+from models.base import Base, get_or_create, insert_ignoring_duplicates
 from models.errors import TaskClosed, TaskTaken
 
 
@@ -62,6 +62,22 @@ class Task(Base):
         UniqueConstraint("kind", "source_ref"),
         Index("ix_tasks_board", "building_id", "status", "priority"),
     )
+
+
+class TaskEscalation(Base):
+    """One escalation step taken for a task (reminder, leaders, coordinators), taken once."""
+
+    __tablename__ = "task_escalations"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime]
+    # How many people were really told (a step whose audience Linli cannot reach is still taken).
+    notified: Mapped[int] = mapped_column(default=0)
+
+    # A second tick, or a second replica, cannot take the same step again.
+    __table_args__ = (UniqueConstraint("task_id", "step"),)
 
 
 async def open_task(
@@ -127,5 +143,41 @@ async def open_tasks(session: AsyncSession, building_id: int | None = None) -> l
         query = query.where(Task.building_id == building_id)
     rows = await session.scalars(
         query.order_by(Task.priority.desc(), Task.due_at.is_(None), Task.due_at, Task.id)
+    )
+    return list(rows)
+
+
+async def reopen_task(session: AsyncSession, task_id: int) -> None:
+    """Put a claimed task back to open, without an assignee (released, unpaired)."""
+    await session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.status == CLAIMED)
+        .values(status=OPEN, assignee_id=None, claimed_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def take_escalation_step(
+    session: AsyncSession, task_id: int, step: str, now: datetime
+) -> TaskEscalation | None:
+    """Record escalation `step` for a task; None if it was already taken (by anyone)."""
+    result = await session.execute(
+        insert_ignoring_duplicates(session, TaskEscalation).values(
+            task_id=task_id, step=step, at=now, notified=0
+        )
+    )
+    if not result.rowcount:
+        return None
+    return await session.scalar(
+        select(TaskEscalation).where(TaskEscalation.task_id == task_id, TaskEscalation.step == step)
+    )
+
+
+async def escalations_of(session: AsyncSession, task_id: int) -> list[TaskEscalation]:
+    """The escalation steps taken for a task, oldest first."""
+    rows = await session.scalars(
+        select(TaskEscalation)
+        .where(TaskEscalation.task_id == task_id)
+        .order_by(TaskEscalation.at, TaskEscalation.id)
     )
     return list(rows)
