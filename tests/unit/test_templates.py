@@ -150,8 +150,15 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"text": "", "example": "A2"},
     ],
     "hint_help": [{}],
-    "bind/bound": [{**BUILDING, "previous": None}, {**BUILDING, "previous": "2号楼"}],
-    "bind/unchanged": [{**BUILDING, "previous": None}],
+    "bind/bound": [
+        {**BUILDING, "previous": None, "volunteers": False},
+        {**BUILDING, "previous": "2号楼", "volunteers": False},
+        {**BUILDING, "previous": None, "volunteers": True},
+    ],
+    "bind/unchanged": [
+        {**BUILDING, "previous": None, "volunteers": False},
+        {**BUILDING, "previous": None, "volunteers": True},
+    ],
     "bind/confirm": [{**BUILDING, "previous": "2号楼"}],
     "bind/kept": [{}],
     "greet/added": [{"building": None}, {"building": "3号楼 & Co"}],
