@@ -144,6 +144,11 @@ def _encode(owner: str, name: str, kind: type, value: Any) -> str:
         return text
     if not isinstance(value, str) or SEPARATOR in value:
         raise ValueError(f"{owner}.{name}: expected a str without {SEPARATOR!r}, got {value!r}")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        # Telegram carries callback data as UTF-8; a lone surrogate cannot be sent at all.
+        raise ValueError(f"{owner}.{name}: {value!r} is not valid UTF-8") from None
     return value
 
 

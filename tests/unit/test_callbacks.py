@@ -66,7 +66,11 @@ def test_whatever_packs_parses_back(groupbuy: int, code: str, plus: bool) -> Non
     try:
         data = Tap(groupbuy, code, plus).pack()
     except ValueError:
-        assert len(f"tq:{groupbuy}:{code}:1".encode()) > MAX_BYTES
+        try:
+            size = len(f"tq:{groupbuy}:{code}:1".encode())
+        except UnicodeEncodeError:
+            return  # a lone surrogate is not UTF-8, which is all Telegram carries
+        assert size > MAX_BYTES
         return
     assert parse(data) == Tap(groupbuy, code, plus)
 
