@@ -47,8 +47,13 @@ class Dispatcher:
         self.deep_links: dict[str, Handler] = {}
         self.member_checked_callbacks: set[str] = set()
         self.events: dict[str, Handler] = {}
+        self.private_fallback: Handler | None = None
         for router in routers:
             self.member_checked_callbacks |= router.member_checked_callbacks
+            if router.private_fallback is not None:
+                if self.private_fallback is not None:
+                    raise ValueError(f"router {router.name} claims private text a second time")
+                self.private_fallback = router.private_fallback
             for table, routes in (
                 (self.commands, router.commands),
                 (self.callbacks, router.callbacks),
@@ -256,7 +261,10 @@ class Dispatcher:
         )
         handler = self.conversations.get(convo.name) if convo else None
         if handler is None:
-            ctx.reply("hint_help")
+            if convo is None and self.private_fallback is not None:
+                await self.private_fallback(ctx)
+            else:
+                ctx.reply("hint_help")
             return
         await handler(ctx)
 

@@ -56,6 +56,8 @@ class Router:
     live_gaps: dict[str, float] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
     events: dict[str, Handler] = field(default_factory=dict)
+    # Plain text in private chat outside any wizard (one router may claim it).
+    private_fallback: Handler | None = None
 
     def command(
         self,
@@ -126,6 +128,11 @@ class Router:
             return handler
 
         return register
+
+    def private_text(self, handler: Handler) -> Handler:
+        """Route plain private text that no wizard is waiting for (else: the /help hint)."""
+        self.private_fallback = handler
+        return handler
 
     def job(self, job: Job) -> Job:
         """Run `job` on every scheduler tick (it claims its own due rows)."""

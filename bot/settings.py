@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import timedelta
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.help_board import EscalationPolicy
 
 TELEGRAM_API_URL = "https://api.telegram.org"
+# "10,30" in the environment, not JSON.
+MinutePair = Annotated[tuple[int, int], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -26,6 +31,12 @@ class Settings(BaseSettings):
     community_name: str = Field("阳光花园 Sunshine Garden", alias="LINLI_COMMUNITY_NAME")
     # Comma-separated Telegram user ids of the people who run the whole community.
     coordinators: str = Field("", alias="LINLI_COORDINATORS")
+    # Help requests left unclaimed: minutes until the leaders, then the coordinators, are told.
+    help_urgent_minutes: MinutePair = Field((10, 30), alias="LINLI_HELP_URGENT_MINUTES")
+    help_today_minutes: MinutePair = Field((120, 360), alias="LINLI_HELP_TODAY_MINUTES")
+    help_week_minutes: MinutePair = Field((1440, 4320), alias="LINLI_HELP_WEEK_MINUTES")
+    # A claimed request past its due time: the volunteer is reminded, the leaders this much later.
+    help_overdue_minutes: int = Field(60, alias="LINLI_HELP_OVERDUE_MINUTES")
 
     @field_validator("coordinators")
     @classmethod
@@ -39,6 +50,28 @@ class Settings(BaseSettings):
     def coordinator_ids(self) -> frozenset[int]:
         """The configured coordinators' Telegram user ids."""
         return frozenset(int(p) for p in self.coordinators.split(",") if p.strip())
+
+    @field_validator(
+        "help_urgent_minutes", "help_today_minutes", "help_week_minutes", mode="before"
+    )
+    @classmethod
+    def _minute_pair(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.split(","))
+        return value
+
+    @property
+    def help_policy(self) -> EscalationPolicy:
+        """When unclaimed or overdue help requests are escalated."""
+        pairs = {
+            "urgent": self.help_urgent_minutes,
+            "today": self.help_today_minutes,
+            "week": self.help_week_minutes,
+        }
+        return EscalationPolicy(
+            {k: (timedelta(minutes=a), timedelta(minutes=b)) for k, (a, b) in pairs.items()},
+            timedelta(minutes=self.help_overdue_minutes),
+        )
 
     @field_validator("timezone")
     @classmethod

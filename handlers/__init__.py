@@ -6,6 +6,8 @@ from handlers import (
     groupbuy,
     groupbuy_leader,
     help,
+    help_intake,
+    help_requests,
     households,
     onboarding,
 )
@@ -17,5 +19,7 @@ ROUTERS = [
     help.router,
     groupbuy.router,
     groupbuy_leader.router,
+    help_intake.router,
+    help_requests.router,
     greeting.router,
 ]

@@ -18,6 +18,8 @@ from bot.i18n import LANGUAGES
 from bot.refusals import ChatRefusal, StaleButton, restated
 from bot.routing import Router
 from bot.wizard import Step, Wizards, leave, live_key
+from handlers.help_intake import AskHelp
+from handlers.help_requests import cancel_request
 from handlers.households import tell_left_behind, tell_registration
 from handlers.identity import sender_person
 from models.chat_language import set_group_language
@@ -378,6 +380,7 @@ async def _welcome_back(ctx: Ctx) -> bool:
             Button(ctx.label("edit_volunteering"), EditProfile("vol").pack()),
             Button(ctx.label("edit_language"), EditProfile("lang").pack()),
         ],
+        [Button(ctx.label("help_ask"), AskHelp().pack())],
     )
     ctx.reply(
         "wizard/registered",
@@ -411,7 +414,10 @@ async def on_edit(ctx: Ctx) -> None:
 
 @router.command("cancel", where="private")
 async def cancel(ctx: Ctx) -> None:
-    """/cancel leaves the current wizard; what was already saved stays."""
+    """/cancel leaves the current wizard (saved answers stay); /cancel H-17 withdraws a request."""
+    if ctx.incoming.args.strip():
+        await cancel_request(ctx, ctx.incoming.args)
+        return
     left = await leave(ctx)
     ctx.reply("wizard/cancelled", left=left, markup=RemoveKeyboard())
 

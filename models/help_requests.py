@@ -315,7 +315,7 @@ async def claim_help(
 
 async def release_help(session: AsyncSession, *, request_id: int, volunteer: Person | None) -> Help:
     """The claimer gives the request back: it is open again, and its card is posted afresh."""
-    found = await _claimed_by(session, request_id, volunteer)
+    found = await claimed_by(session, request_id, volunteer)
     await reopen_task(session, found.task.id)
     found.request.round += 1
     return found
@@ -331,7 +331,7 @@ async def finish_help(
     now: datetime,
 ) -> Help:
     """The claimer marks it done with the minutes served; the minutes become a service record."""
-    found = await _claimed_by(session, request_id, volunteer)
+    found = await claimed_by(session, request_id, volunteer)
     assert volunteer is not None
     minutes = parse_minutes(minutes_text)
     await close_task(session, found.task.id, now, status=DONE)
@@ -405,7 +405,8 @@ async def _households_own(session: AsyncSession, person: Person | None, request_
     return found
 
 
-async def _claimed_by(session: AsyncSession, request_id: int, volunteer: Person | None) -> Help:
+async def claimed_by(session: AsyncSession, request_id: int, volunteer: Person | None) -> Help:
+    """The request, if `volunteer` holds it now; NotYourTask or RequestFinished otherwise."""
     found = await load_help(session, request_id)
     if found.task.status != CLAIMED:
         if found.task.status in (DONE, CANCELLED):

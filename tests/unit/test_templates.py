@@ -13,6 +13,7 @@ from handlers import ROUTERS
 from models.groupbuy import Board, GroupBuy, ItemTotal, OrderChange, OrderLine
 from models.people import SKILLS, Profile
 from sandbox.markup import MAX_TEXT, check_text
+from tests.unit.help_samples import HELP_SAMPLES
 
 PROFILE = Profile(
     name="刘芳 <Fang>",
@@ -380,6 +381,7 @@ LABEL_BUTTONS = (
     "leave_pool_yes",
     "leave_pool_no",
 )
+SAMPLES.update(HELP_SAMPLES)
 
 
 def _names() -> list[str]:
