@@ -152,7 +152,7 @@ async def _ask_confirm(ctx: Ctx, data: dict[str, Any]) -> None:
         data,
         "confirm",
         markup,
-        data=data,
+        summary=data,
         home=household.label if household else "",
         chosen=None,
     )
@@ -300,7 +300,7 @@ async def on_confirm(ctx: Ctx) -> None:
     person = may_request(ctx.person)
     household = await ctx.session.get(Household, person.household_id)
     home = household.label if household else ""
-    _ask(ctx, data, "confirm", None, data=data, home=home, chosen="send" if send else "drop")
+    _ask(ctx, data, "confirm", None, summary=data, home=home, chosen="send" if send else "drop")
     await leave(ctx)
     if not send:
         ctx.reply("help/dropped")

@@ -51,13 +51,13 @@ HELP_SAMPLES: dict[str, list[dict[str, Any]]] = {
     "help/ask_neighbour": [{}],
     "help/bad_neighbour_room": [{"text": "<五楼>"}],
     "help/ask_confirm": [
-        {"data": _DATA, "home": "3-502", "chosen": None},
+        {"summary": _DATA, "home": "3-502", "chosen": None},
         {
-            "data": {**_DATA, "whom": "neighbour", "neighbour_room": "3-601"},
+            "summary": {**_DATA, "whom": "neighbour", "neighbour_room": "3-601"},
             "home": "3-502",
             "chosen": "send",
         },
-        {"data": {"add_to": 4, "description": "还要面包"}, "home": "502", "chosen": "drop"},
+        {"summary": {"add_to": 4, "description": "还要面包"}, "home": "502", "chosen": "drop"},
     ],
     "help/use_buttons": [{"step": s} for s in ("category", "description", "neighbour")],
     "help/dropped": [{}],
