@@ -82,11 +82,15 @@ def _rows(buttons: list[Button], width: int = 2) -> list[list[Button]]:
 
 
 def _ask(ctx: Ctx, data: dict[str, Any], step: str, markup: Keyboard | None, **values: Any) -> None:
-    """A question of the wizard as a live message: a tap edits it to the answer given."""
+    """A button question: it replaces the one above, unless the person typed in between.
+
+    Each tap edits one message instead of answering it and asking anew: half the messages,
+    which a private chat receives at about one a second.
+    """
     ctx.live(
-        live_key(ctx, data, step),
+        live_key(ctx, data, f"q{data.get('typed', 0)}"),
         ctx.incoming.chat.id,
-        f"help/ask_{step}",
+        "help/recap" if step == "recap" else f"help/ask_{step}",
         markup=markup,
         **values,
     )
@@ -94,7 +98,7 @@ def _ask(ctx: Ctx, data: dict[str, Any], step: str, markup: Keyboard | None, **v
 
 async def _ask_category(ctx: Ctx, data: dict[str, Any]) -> None:
     buttons = [Button(ctx.label("help_category", c), ChooseCategory(c).pack()) for c in Category]
-    _ask(ctx, data, "category", Keyboard.of(*_rows(buttons)), chosen=None)
+    _ask(ctx, data, "category", Keyboard.of(*_rows(buttons)))
 
 
 async def _ask_existing(ctx: Ctx, data: dict[str, Any]) -> None:
@@ -105,28 +109,35 @@ async def _ask_existing(ctx: Ctx, data: dict[str, Any]) -> None:
             Button(ctx.label("help_new"), AddOrNew(False).pack()),
         ]
     )
-    _ask(ctx, data, "existing", markup, ref=ref, category=data["category"], chosen=None)
+    _ask(ctx, data, "existing", markup, ref=ref, category=data["category"])
 
 
 async def _ask_urgency(ctx: Ctx, data: dict[str, Any]) -> None:
     buttons = [Button(ctx.label("help_urgency", u), ChooseUrgency(u).pack()) for u in Urgency]
-    _ask(ctx, data, "urgency", Keyboard.of(buttons), chosen=None)
+    _ask(ctx, data, "urgency", Keyboard.of(buttons), category=data["category"])
+
+
+def _recap(ctx: Ctx, data: dict[str, Any]) -> None:
+    """Before a typed answer, the button question shows what was chosen, without buttons."""
+    _ask(ctx, data, "recap", None, summary=data)
 
 
 async def _ask_description(ctx: Ctx, data: dict[str, Any]) -> None:
+    _recap(ctx, data)
     ctx.reply("help/ask_description", adding=data.get("add_to") is not None)
 
 
 async def _take_description(ctx: Ctx, data: dict[str, Any], text: str) -> dict[str, Any]:
-    return {**data, "description": clean_description(text)}
+    return {**data, "description": clean_description(text), "typed": data.get("typed", 0) + 1}
 
 
 async def _ask_whom(ctx: Ctx, data: dict[str, Any]) -> None:
     buttons = [Button(ctx.label("help_whom", w), ChooseWhom(w).pack()) for w in ForWhom]
-    _ask(ctx, data, "whom", Keyboard.of(*_rows(buttons, 1)), chosen=None)
+    _ask(ctx, data, "whom", Keyboard.of(*_rows(buttons, 1)))
 
 
 async def _ask_neighbour(ctx: Ctx, data: dict[str, Any]) -> None:
+    _recap(ctx, data)
     ctx.reply("help/ask_neighbour")
 
 
@@ -135,7 +146,7 @@ async def _take_neighbour(ctx: Ctx, data: dict[str, Any], text: str) -> dict[str
         room = parse_room(text)
     except InvalidRoom as unread:
         raise ChatRefusal("help/bad_neighbour_room", text=unread.values["text"]) from unread
-    return {**data, "neighbour_room": room.label}
+    return {**data, "neighbour_room": room.label, "typed": data.get("typed", 0) + 1}
 
 
 async def _ask_confirm(ctx: Ctx, data: dict[str, Any]) -> None:
@@ -243,7 +254,6 @@ async def on_category(ctx: Ctx) -> None:
     person = may_request(ctx.person)
     existing = await open_request_of(ctx.session, person.household_id, category)
     data = {**run.data, "category": category, "existing": existing.id if existing else None}
-    _ask(ctx, data, "category", None, chosen=category)
     await wizards.advance(ctx, run, data)
 
 
@@ -253,15 +263,6 @@ async def on_existing(ctx: Ctx) -> None:
     add = tapped(ctx.button, AddOrNew).add
     run = await wizards.at_step(ctx, "existing")
     data = {**run.data, "add_to": run.data["existing"] if add else None}
-    _ask(
-        ctx,
-        data,
-        "existing",
-        None,
-        ref=f"H-{run.data['existing']}",
-        category=run.data["category"],
-        chosen="add" if add else "new",
-    )
     await wizards.advance(ctx, run, data)
 
 
@@ -273,7 +274,6 @@ async def on_urgency(ctx: Ctx) -> None:
     if urgency not in set(Urgency):
         raise StaleButton()
     data = {**run.data, "urgency": urgency}
-    _ask(ctx, data, "urgency", None, chosen=urgency)
     if is_emergency(data["category"], urgency):
         ctx.reply("help/emergency", number=ctx.settings.emergency_number)
     await wizards.advance(ctx, run, data)
@@ -287,7 +287,6 @@ async def on_whom(ctx: Ctx) -> None:
     if whom not in set(ForWhom):
         raise StaleButton()
     data = {**run.data, "whom": whom}
-    _ask(ctx, data, "whom", None, chosen=whom)
     await wizards.advance(ctx, run, data)
 
 

@@ -119,7 +119,7 @@ async def test_a_request_reaches_one_volunteer_and_is_rated(bot: BotWorld) -> No
     # Sarah (medical) and Tom (delivery) are invited; resting Mei, psych-only Kai and Bob
     # (whom Linli cannot reach) are not.
     invite_s = await people.wait_for(w.sarah, says("有邻居需要帮助", "H-1"))
-    invite_t = await people.wait_for(w.tom, says("有邻居需要帮助", "H-1"))
+    await people.wait_for(w.tom, says("有邻居需要帮助", "H-1"))
     for user in (w.mei, w.kai):
         assert not [m for m in await people.bot_messages(user) if "H-1" in text_of(m)]
     assert DESCRIPTION not in text_of(invite_s)
@@ -152,7 +152,7 @@ async def test_a_request_reaches_one_volunteer_and_is_rated(bot: BotWorld) -> No
     await people.say(winner, winner, "/done H-1 90 送到了")
     await people.wait_for(winner, says("H-1 已完成", "1 小时 30 分钟"))
     rate = await people.wait_for(w.wang, says("已由", "完成", "评价"))
-    await _tap_in(bot, w.wang, w.wang, rate, f"hp:rate:1:5")
+    await _tap_in(bot, w.wang, w.wang, rate, "hp:rate:1:5")
     await people.wait_for(w.wang, says("谢谢你的评价", "⭐⭐⭐⭐⭐"))
     await people.wait_for(w.volunteers_group, says("H-1", "已完成"))
     async with bot.sessions() as session:

@@ -40,14 +40,17 @@ _ROWS = [
 ]
 
 HELP_SAMPLES: dict[str, list[dict[str, Any]]] = {
-    "help/ask_category": [{"chosen": None}, {"chosen": "psych"}],
-    "help/ask_existing": [
-        {"ref": "H-3", "category": "food", "chosen": c} for c in (None, "add", "new")
+    "help/ask_category": [{}],
+    "help/ask_existing": [{"ref": "H-3", "category": "food"}],
+    "help/ask_urgency": [{"category": "psych"}],
+    "help/recap": [
+        {"summary": {"category": "care"}},
+        {"summary": {"category": "care", "urgency": "urgent", "whom": "neighbour"}},
+        {"summary": {"category": "care", "add_to": 3}},
     ],
-    "help/ask_urgency": [{"chosen": None}, {"chosen": "week"}],
     "help/emergency": [{"number": "120"}],
     "help/ask_description": [{"adding": False}, {"adding": True}],
-    "help/ask_whom": [{"chosen": None}, {"chosen": "neighbour"}],
+    "help/ask_whom": [{}],
     "help/ask_neighbour": [{}],
     "help/bad_neighbour_room": [{"text": "<五楼>"}],
     "help/ask_confirm": [
