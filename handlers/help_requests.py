@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from bot.callbacks import button, tapped
 from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.refusals import StaleButton, Usage
@@ -21,6 +19,7 @@ from handlers.identity import can_reach, sender_person
 from models.chat_language import group_language
 from models.help_board import (
     Step,
+    not_to_ask,
     requests_board,
     take_due_escalations,
     volunteer_board,
@@ -191,10 +190,7 @@ async def announce(ctx: Emitter, found: Help, *, exclude: int | None = None) -> 
             ctx.refresh(card_key(request.id, request.round - 1), request.card_chat_id)
         request.card_chat_id = chats[0].chat_id
         ctx.refresh(card_key(request.id, request.round), request.card_chat_id)
-    members = set(
-        await session.scalars(select(Person.id).where(Person.household_id == request.household_id))
-    )
-    excluded = members | {request.requester_id or 0} | ({exclude} if exclude else set())
+    excluded = await not_to_ask(session, request) | ({exclude} if exclude else set())
     chosen = match_volunteers(
         await volunteer_candidates(session),
         category=request.category,

@@ -116,6 +116,14 @@ async def take_due_escalations(
 # -- whom to ask -------------------------------------------------------------------------------
 
 
+async def not_to_ask(session: AsyncSession, request: HelpRequest) -> set[int]:
+    """The asking household's members: nobody is invited to their own request."""
+    members = set(
+        await session.scalars(select(Person.id).where(Person.household_id == request.household_id))
+    )
+    return members | ({request.requester_id} if request.requester_id else set())
+
+
 async def volunteer_candidates(session: AsyncSession) -> list[Candidate]:
     """Every volunteer of the community with their building and open-task load."""
     load = (
