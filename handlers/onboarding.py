@@ -19,11 +19,12 @@ from bot.refusals import ChatRefusal, StaleButton, restated
 from bot.routing import Router
 from bot.wizard import Step, Wizards, leave, live_key
 from handlers.help_intake import AskHelp
-from handlers.help_requests import cancel_request
+from handlers.help_requests import announce, cancel_request
 from handlers.households import tell_left_behind, tell_registration
 from handlers.identity import sender_person
 from models.chat_language import set_group_language
 from models.errors import InvalidRoom, NotAVolunteer
+from models.help_requests import forget_requests
 from models.households import household_after_leaving, register
 from models.people import (
     SKILLS,
@@ -564,6 +565,8 @@ async def on_forget(ctx: Ctx) -> None:
             # The household's other members learn that someone left it, as with a move.
             staying, label = await household_after_leaving(ctx.session, ctx.person)
             tell_left_behind(ctx, ctx.person, staying, label)
+            for given_back in await forget_requests(ctx.session, ctx.person, ctx.clock.now()):
+                await announce(ctx, given_back, exclude=ctx.person.id)
             await forget_person(ctx.session, ctx.person.id)
         ctx.reply("forget/done")
     elif choice == "no":

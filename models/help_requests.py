@@ -434,3 +434,27 @@ def room_label(request: HelpRequest) -> str:
 
 
 STATUSES = (OPEN, CLAIMED, DONE, CANCELLED)
+
+
+async def forget_requests(session: AsyncSession, person: Person, now: datetime) -> list[Help]:
+    """/forgetme: the person's requests lose their words and end; what they took is reopened.
+
+    Returns the requests given back to the volunteers (to be announced again).
+    """
+    asked = await session.scalars(select(HelpRequest).where(HelpRequest.requester_id == person.id))
+    for request in asked:
+        request.description, request.additions = "", []
+        task = await session.get(Task, request.task_id) if request.task_id else None
+        if task is not None and task.status in ACTIVE:
+            await close_task(session, task.id, now, status=CANCELLED)
+    taken = await session.execute(
+        select(HelpRequest, Task)
+        .join(Task, Task.id == HelpRequest.task_id)
+        .where(Task.assignee_id == person.id, Task.status == CLAIMED)
+    )
+    given_back = []
+    for request, task in taken.all():
+        await reopen_task(session, task.id)
+        request.round += 1
+        given_back.append(Help(request, task))
+    return given_back

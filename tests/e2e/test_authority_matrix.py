@@ -183,6 +183,6 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
         f"hh:{world.applicant_id}:{world.household_201}:0", ALLOWED, "只有这户的家人或本楼的楼组长"
     )
     # Moving the group: only its admin who leads its building (the leader created the group).
-    await tap(f"bd:{world.other_building_id}:{world.bind_message}", {"leader"}, "只有群主")
+    await tap(f"bd:{world.other_building_id}:{world.bind_message}:0", {"leader"}, "只有群主")
     if kind not in ALLOWED:
         assert await _authority(bot) == before

@@ -22,6 +22,7 @@ from models.help_requests import (
     due_time,
     file_request,
     finish_help,
+    forget_requests,
     parse_help_ref,
     parse_minutes,
     rate_help,
@@ -211,3 +212,21 @@ async def test_boards_show_leaders_only_their_buildings(sessions: Sessions) -> N
         assert (await requests_board(s, p["far"], NOW)).rows == []
         with pytest.raises(errors.NotALeader):
             await requests_board(s, p["sarah"], NOW)
+
+
+async def test_forgetting_a_person_scrubs_their_requests(sessions: Sessions) -> None:
+    """/forgetme: the asker's words go and the request ends; a volunteer's claims reopen."""
+    async with sessions() as s, s.begin():
+        p = await _world(s)
+        asked = await _file(s, p["wang"], description="降压药 两盒")
+        taken = await _file(s, p["tom"], category="other")
+        await claim_help(s, request_id=taken, volunteer=p["sarah"], now=NOW)
+        assert await forget_requests(s, p["wang"], NOW) == []
+        request = await s.get(HelpRequest, asked)
+        task = await s.get(Task, request.task_id) if request else None
+        assert request is not None and request.description == "" and task is not None
+        assert task.status == "cancelled"
+        reopened = await forget_requests(s, p["sarah"], NOW)
+        assert [(h.request.id, h.task.status, h.task.assignee_id) for h in reopened] == [
+            (taken, "open", None)
+        ]

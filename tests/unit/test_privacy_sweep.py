@@ -12,6 +12,7 @@ SECRETS = Secrets(
     pickup_codes=frozenset({"4821"}),
     names=frozenset({"李娜", "Tom"}),
     room_labels=frozenset({"3-502", "601"}),
+    help_texts=frozenset({"需要降压药 硝苯地平 两盒"}),
 )
 
 
@@ -27,6 +28,8 @@ SECRETS = Secrets(
         ("3-502 李娜 A×2", "name"),
         ("Tom (601) joined", "name"),
         ('<a href="x">李娜</a> 住在 3号楼 3-502 室', "name"),
+        ("🆘 H-1 · 需要降压药 硝苯地平 两盒", "help request text"),
+        ("🆘 H-1 <i>需要降压药 硝苯地平 两盒</i>", "help request text"),
     ],
 )
 def test_each_kind_of_leak_is_caught(text: str, kind: str) -> None:
