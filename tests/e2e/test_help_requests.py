@@ -76,6 +76,15 @@ async def _tap_in(bot: BotWorld, user: int, chat: int, message: dict, prefix: st
     return await bot.people.tap(user, chat, message["message_id"], data)
 
 
+async def _answered(bot: BotWorld, query: str) -> str:
+    for _ in range(200):
+        answers = await bot.people.answers(query)
+        if answers:
+            return answers[0].get("text") or ""
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"tap {query} was never answered")
+
+
 async def _file(
     bot: BotWorld,
     user: int,
@@ -124,10 +133,13 @@ async def test_a_request_reaches_one_volunteer_and_is_rated(bot: BotWorld) -> No
         assert not [m for m in await people.bot_messages(user) if "H-1" in text_of(m)]
     assert DESCRIPTION not in text_of(invite_s)
 
-    await asyncio.gather(
+    taps = await asyncio.gather(
         _tap_in(bot, w.sarah, w.sarah, invite_s, "hp:take:"),
         _tap_in(bot, w.tom, w.volunteers_group, card, "hp:take:"),
     )
+    # Both taps are handled once both are answered (a tap's answer is sent after its commit).
+    for query in taps:
+        await _answered(bot, query)
     await bot.settle()
     got = {
         user: [m for m in await people.bot_messages(user) if DESCRIPTION in text_of(m)]
