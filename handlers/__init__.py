@@ -2,6 +2,7 @@
 
 from handlers import (
     buildings,
+    care,
     greeting,
     groupbuy,
     groupbuy_leader,
@@ -15,6 +16,7 @@ ROUTERS = [
     households.router,
     onboarding.router,
     help.router,
+    care.router,
     groupbuy.router,
     groupbuy_leader.router,
     greeting.router,

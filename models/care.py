@@ -321,11 +321,17 @@ async def add_care_resident(
     session: AsyncSession,
     *,
     actor: Person | None,
-    spec: CareSpec,
+    text: str,
     now: datetime,
     chat_id: int | None = None,
 ) -> CareChange:
-    """List a vulnerable resident; they are an open care_gap task until paired."""
+    """List a vulnerable resident from `/care add` text; an open care_gap task until paired."""
+    # Authority before parsing: a resident hears "leaders only", never how the form reads.
+    if chat_id is not None:
+        await care_building(session, actor, chat_id=chat_id)
+    elif not await _buildings_led_by(session, actor):
+        raise NotALeader()
+    spec = parse_care_add(text)
     building = await care_building(session, actor, chat_id=chat_id, named=spec.building)
     assert actor is not None  # care_building refused anyone else
     unit = str(spec.room.unit) if spec.room.unit else ""
@@ -510,8 +516,10 @@ async def care_of_volunteer(session: AsyncSession, person: Person | None) -> lis
     return found
 
 
-async def care_for(session: AsyncSession, person: Person | None, care_id: int) -> CareView:
-    """One resident, for their volunteer or a leader of their building (a start link)."""
+async def care_for(
+    session: AsyncSession, person: Person | None, care_id: int
+) -> tuple[CareView, bool]:
+    """One resident for their volunteer or a leader (a start link); True if the volunteer."""
     resident = await session.get(CareResident, care_id)
     ref = f"C-{care_id}"
     if resident is None or person is None or person.id is None:
@@ -523,7 +531,8 @@ async def care_for(session: AsyncSession, person: Person | None, care_id: int) -
             raise NoSuchCareResident(ref=ref) from None
     building = await session.get(Building, resident.building_id)
     volunteer = await session.get(Person, resident.volunteer_id) if resident.volunteer_id else None
-    return _view(resident, building.name if building else "", volunteer.name if volunteer else None)
+    view = _view(resident, building.name if building else "", volunteer.name if volunteer else None)
+    return view, resident.volunteer_id == person.id
 
 
 # -- helpers -----------------------------------------------------------------------------------
