@@ -118,6 +118,16 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.BadMinutes: _as("errors/help_bad_minutes"),
     e.NotDoneYet: _as("errors/help_not_done"),
     e.RequestFinished: _as("errors/help_finished"),
+    # care
+    e.CareSyntax: _as("errors/care_add_syntax"),
+    e.UnknownNeed: _as("errors/care_unknown_need"),
+    e.CareTextTooLong: _as("errors/care_too_long"),
+    e.BadCareRef: _as("errors/care_bad_ref"),
+    e.NoSuchCareResident: _as("errors/care_not_found"),
+    e.CareAlreadyListed: _as("errors/care_already_listed"),
+    e.CareNotPaired: _as("errors/care_not_paired"),
+    e.CareNeedsVolunteer: _as("errors/care_not_volunteer"),
+    e.CareWhichBuilding: _as("errors/care_which_building"),
     # times
     e.BadTime: _as("errors/when_bad_time"),
     e.DeadlineInPast: _as("errors/when_in_past"),

@@ -2,6 +2,7 @@
 
 from handlers import (
     buildings,
+    care,
     greeting,
     groupbuy,
     groupbuy_leader,
@@ -17,6 +18,7 @@ ROUTERS = [
     households.router,
     onboarding.router,
     help.router,
+    care.router,
     groupbuy.router,
     groupbuy_leader.router,
     help_intake.router,

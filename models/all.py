@@ -2,6 +2,7 @@
 
 from models import (  # noqa: F401
     audit,
+    care,
     conversations,
     groupbuy,
     help_requests,

@@ -384,3 +384,66 @@ class RequestFinished(DomainError):
 
     def __init__(self, ref: str, status: str) -> None:
         super().__init__(ref=ref, status=status)
+
+
+# -- care --------------------------------------------------------------------------------------
+
+
+class CareSyntax(DomainError):
+    """A `/care add` line missing a part; values: `part` ("room", "name" or "needs"), `text`."""
+
+    def __init__(self, part: str, text: str = "") -> None:
+        super().__init__(part=part, text=text[:30])
+
+
+class UnknownNeed(DomainError):
+    """A need Linli does not know; values: `text` (as typed, clipped)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text=text[:30])
+
+
+class CareTextTooLong(DomainError):
+    """A name or notes over the limit; values: `field` ("name" or "notes"), `length`, `limit`."""
+
+    def __init__(self, field: str, length: int, limit: int) -> None:
+        super().__init__(field=field, length=length, limit=limit)
+
+
+class BadCareRef(DomainError):
+    """A vulnerable resident's reference Linli cannot read; values: `text` (clipped)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text=text[:20])
+
+
+class NoSuchCareResident(DomainError):
+    """No vulnerable resident by that reference that the asker may see; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class CareAlreadyListed(DomainError):
+    """The same name in the same room is already listed; values: `ref` (the existing one)."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class CareNotPaired(DomainError):
+    """Unpairing a resident who has no volunteer; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class CareNeedsVolunteer(DomainError):
+    """The person to pair is not in the volunteer pool (or is not a person at all)."""
+
+
+class CareWhichBuilding(DomainError):
+    """Several (or no such) buildings fit; values: `choices` (names), `given` (as typed)."""
+
+    def __init__(self, choices: Sequence[str], given: str = "") -> None:
+        super().__init__(choices=tuple(choices), given=given[:40])

@@ -181,3 +181,14 @@ async def escalations_of(session: AsyncSession, task_id: int) -> list[TaskEscala
         .order_by(TaskEscalation.at, TaskEscalation.id)
     )
     return list(rows)
+
+
+async def reopen_closed_task(session: AsyncSession, task_id: int) -> bool:
+    """Put a done task back to open, without an assignee (a need that came back); True if so."""
+    result = await session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.status == DONE)
+        .values(status=OPEN, assignee_id=None, claimed_at=None, closed_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(result.rowcount)

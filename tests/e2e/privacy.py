@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.base import reading
+from models.care import CareResident
 from models.groupbuy import GroupBuyOrder
 from models.help_requests import HelpRequest
 from models.people import Household, Person
@@ -39,10 +40,12 @@ class Secrets:
     room_labels: frozenset[str] = frozenset()
     # What residents wrote when asking for help (and what they added later).
     help_texts: frozenset[str] = frozenset()
+    # A vulnerable resident's name is a leak anywhere in a group, room or not (重点人群).
+    care_names: frozenset[str] = frozenset()
 
 
 async def secrets_in(sessions: async_sessionmaker[AsyncSession]) -> Secrets:
-    """Every phone, pickup code, display name and household label stored now."""
+    """Every phone, pickup code, display name, household label and care resident stored now."""
     async with reading(sessions) as session:
         people = (await session.execute(select(Person.phone, Person.display_name))).all()
         codes = await session.scalars(
@@ -54,12 +57,14 @@ async def secrets_in(sessions: async_sessionmaker[AsyncSession]) -> Secrets:
             await session.execute(select(HelpRequest.description, HelpRequest.additions))
         ).all():
             help_texts |= {description, *(a["text"] for a in additions)}
+        cared = list(await session.scalars(select(CareResident)))
         return Secrets(
             phones=frozenset(phone for phone, _ in people if phone),
             pickup_codes=frozenset(c for c in codes if c),
             names=frozenset(name.strip() for _, name in people if name and name.strip()),
-            room_labels=frozenset(h.label for h in households),
+            room_labels=frozenset(h.label for h in households) | {c.label for c in cared},
             help_texts=frozenset(t for t in help_texts if len(t.strip()) >= HELP_TEXT_MIN),
+            care_names=frozenset(c.name for c in cared),
         )
 
 
@@ -97,6 +102,11 @@ def leaks(text: str, secrets: Secrets) -> list[str]:
         if code not in secrets.room_labels and _standalone(code).search(text):
             found.append(f"pickup code {code}")
     found += [f"help request text {t[:30]!r}" for t in sorted(secrets.help_texts) if t in visible]
+    found += [
+        f"vulnerable resident {name!r}"
+        for name in sorted(secrets.care_names)
+        if _name_pattern(name).search(visible)
+    ]
     found += [
         f"name {name!r} next to room {label}"
         for name, label in _names_by_rooms(visible, secrets.names, secrets.room_labels)

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from models.authority import bind_chat
+from models.care import CareResident, add_care_resident
 from models.people import (
     BindRequest,
     BuildingLeader,
@@ -50,6 +51,7 @@ class World:
     household_201: int
     request_id: int  # a rogue group's pending request for this building
     bind_message: int  # a bot message in the group to tap forged buttons on
+    care_id: int = 0  # a vulnerable resident of the building, without a volunteer
 
 
 async def _world(bot: BotWorld) -> World:
@@ -108,6 +110,9 @@ async def _world(bot: BotWorld) -> World:
         )
         s.add(request)
         await s.flush()
+        care = await add_care_resident(
+            s, actor=person["leader"], text="3-301 王奶奶 | 独居老人", now=now, chat_id=group
+        )
         return World(
             group,
             building_id,
@@ -118,6 +123,7 @@ async def _world(bot: BotWorld) -> World:
             first.household_id,
             request.id,
             bound["message_id"],
+            care.resident.id,
         )
 
 
@@ -141,6 +147,7 @@ async def _authority(bot: BotWorld) -> tuple:
                 ).all()
             ),
             sorted((await s.execute(select(Household.id))).all()),
+            sorted((await s.execute(select(CareResident.id, CareResident.volunteer_id))).all()),
         )
 
 
@@ -182,6 +189,11 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     await tap(
         f"hh:{world.applicant_id}:{world.household_201}:0", ALLOWED, "只有这户的家人或本楼的楼组长"
     )
+    care, volunteer = world.care_id, world.people["volunteer"]
+    await command("/care add 3-302 李爷爷 | 残障", ALLOWED, "只有本楼的楼组长", "已记下 C-")
+    await command(f"/care pair C-{care} {volunteer}", ALLOWED, "只有本楼的楼组长", "有志愿者了")
+    await command(f"/care unpair C-{care}", ALLOWED, "只有本楼的楼组长", "没有志愿者了")
+    await command("/care list", ALLOWED, "只有本楼的楼组长", "重点人群 2 位")
     # Moving the group: only its admin who leads its building (the leader created the group).
     await tap(f"bd:{world.other_building_id}:{world.bind_message}:0", {"leader"}, "只有群主")
     if kind not in ALLOWED:

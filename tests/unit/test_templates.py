@@ -10,6 +10,7 @@ import pytest
 
 from bot.i18n import LANGUAGES, TEMPLATE_DIR, Texts
 from handlers import ROUTERS
+from models.care import CareView
 from models.groupbuy import Board, GroupBuy, ItemTotal, OrderChange, OrderLine
 from models.people import SKILLS, Profile
 from sandbox.markup import MAX_TEXT, check_text
@@ -40,6 +41,28 @@ NEWCOMER = Profile(
     minutes_served=0,
 )
 BUILDING = {"building": "3号楼 & Co", "building_id": 3}
+CARE = CareView(
+    3,
+    "C-3",
+    "3号楼 & Co",
+    "3-502",
+    "王奶奶 <Wang>",
+    ("elderly_alone", "chronic"),
+    "量血压 <b>",
+    None,
+)
+CARE_PAIRED = CareView(4, "C-4", "3号楼", "502", "李爷爷", ("disabled",), "", "张志愿 <Zhang>")
+CARE_LONG = CareView(
+    5,
+    "C-5",
+    "3号楼",
+    "12-1201",
+    "名" * 64,
+    tuple(["elderly_alone", "disabled", "child_alone", "chronic", "pregnant", "other"]),
+    "备" * 500,
+    "志" * 128,
+)
+_CARE_COUNTS = {"total": 2, "gaps": 1}
 _SAMPLE_TIME = datetime(2026, 11, 25, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -111,6 +134,95 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "errors/not_a_leader_target": [{}],
     "errors/not_a_volunteer": [{}, {"private": True}, {"private": False}],
     "errors/no_skills": [{}],
+    "care/added": [{"r": CARE, **_CARE_COUNTS}, {"r": CARE_PAIRED, **_CARE_COUNTS}],
+    "care/added_group": [
+        {"ref": "C-3", "told": True, "link": "https://t.me/b?start=cv3", **_CARE_COUNTS},
+        {"ref": "C-3", "told": False, "link": "https://t.me/b?start=cv3", **_CARE_COUNTS},
+    ],
+    "care/list": [
+        {"building": "3号楼", "rows": [CARE, CARE_PAIRED], "first": True, "gaps_only": False}
+        | _CARE_COUNTS,
+        {"building": "3号楼", "rows": [CARE_LONG] * 12, "first": False, "gaps_only": False}
+        | _CARE_COUNTS,
+        {"building": "3号楼", "rows": [], "first": True, "gaps_only": True} | _CARE_COUNTS,
+        {"building": "3号楼", "rows": [], "first": True, "gaps_only": False, "total": 0, "gaps": 0},
+    ],
+    "care/counts_group": [{"building": "3号楼", "link": "https://t.me/b?start=cl1"} | _CARE_COUNTS],
+    "care/paired": [
+        {
+            "r": CARE,
+            "volunteer": "张 <Z>",
+            "told": True,
+            "link": "https://t.me/b?start=cv3",
+            "changed": True,
+        }
+        | _CARE_COUNTS,
+        {
+            "r": CARE,
+            "volunteer": "张",
+            "told": False,
+            "link": "https://t.me/b?start=cv3",
+            "changed": False,
+        }
+        | _CARE_COUNTS,
+    ],
+    "care/paired_group": [
+        {
+            "ref": "C-3",
+            "told": True,
+            "leader_told": True,
+            "link": "https://t.me/b?start=cv3",
+            "changed": True,
+        }
+        | _CARE_COUNTS,
+        {
+            "ref": "C-3",
+            "told": False,
+            "leader_told": False,
+            "link": "https://t.me/b?start=cv3",
+            "changed": False,
+        }
+        | _CARE_COUNTS,
+    ],
+    "care/assigned": [
+        {"r": CARE, "leader": "陈 <Chen>", "yours": True},
+        {"r": CARE_PAIRED, "leader": "", "yours": False},
+        {"r": CARE, "leader": "", "yours": False},
+        {"r": CARE_LONG, "leader": "陈", "yours": True},
+    ],
+    "care/unpaired": [
+        {"r": CARE, "released": "张 <Z>"} | _CARE_COUNTS,
+        {"r": CARE, "released": None} | _CARE_COUNTS,
+    ],
+    "care/unpaired_group": [{"ref": "C-3"} | _CARE_COUNTS],
+    "care/released": [{"r": CARE_PAIRED}],
+    "care/mine": [
+        {"rows": [CARE, CARE_PAIRED], "first": True, "count": 2},
+        {"rows": [CARE_LONG] * 5, "first": False, "count": 12},
+        {"rows": [], "first": True, "count": 0},
+    ],
+    "care/mine_in_group": [{"link": "https://t.me/b?start=mc7"}],
+    "errors/care_usage": [{"topic": ""}, {"topic": "pair"}],
+    "errors/care_add_syntax": [
+        {"part": "room", "text": "<b>3号"},
+        {"part": "room", "text": ""},
+        {"part": "name", "text": ""},
+        {"part": "needs", "text": ""},
+    ],
+    "errors/care_unknown_need": [{"text": "<b>馋"}],
+    "errors/care_too_long": [
+        {"field": "name", "length": 70, "limit": 64},
+        {"field": "notes", "length": 501, "limit": 500},
+    ],
+    "errors/care_bad_ref": [{"text": "<b>X"}],
+    "errors/care_not_found": [{"ref": "C-9"}],
+    "errors/care_already_listed": [{"ref": "C-9"}],
+    "errors/care_not_paired": [{"ref": "C-9"}],
+    "errors/care_not_volunteer": [{}],
+    "errors/care_which_building": [
+        {"choices": ("3号楼", "5号楼 <x>"), "given": ""},
+        {"choices": ("3号楼",), "given": "9号楼 <b>"},
+    ],
     "errors/foreign_contact": [{}],
     "errors/task_taken": [{"task_id": 4}],
     "errors/help_bad_ref": [{"text": "<b>H"}],
