@@ -19,6 +19,7 @@ from handlers.identity import can_reach, sender_person
 from models.chat_language import group_language
 from models.help_board import (
     Step,
+    guardians_of,
     not_to_ask,
     requests_board,
     take_due_escalations,
@@ -196,6 +197,7 @@ async def announce(ctx: Emitter, found: Help, *, exclude: int | None = None) -> 
         category=request.category,
         building_id=request.building_id,
         exclude=excluded,
+        guardians=await guardians_of(session, request),
     )
     asked = dict(found.task.details.get("asked", {}))
     for candidate in chosen:

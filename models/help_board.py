@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.care import CareResident
 from models.errors import NotALeader, NotAVolunteer
 from models.help_requests import HELP, Help, HelpRequest
 from models.matching import Candidate, fits
@@ -122,6 +123,19 @@ async def not_to_ask(session: AsyncSession, request: HelpRequest) -> set[int]:
         await session.scalars(select(Person.id).where(Person.household_id == request.household_id))
     )
     return members | ({request.requester_id} if request.requester_id else set())
+
+
+async def guardians_of(session: AsyncSession, request: HelpRequest) -> list[int]:
+    """Volunteers named for a vulnerable resident of the room where the help is needed."""
+    rows = await session.scalars(
+        select(CareResident.volunteer_id).where(
+            CareResident.building_id == request.building_id,
+            CareResident.unit == request.unit,
+            CareResident.room == request.room,
+            CareResident.volunteer_id.is_not(None),
+        )
+    )
+    return sorted({pid for pid in rows if pid is not None})
 
 
 async def volunteer_candidates(session: AsyncSession) -> list[Candidate]:

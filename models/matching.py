@@ -3,7 +3,8 @@
 Asked are volunteers who are not resting, whom Linli can reach privately and whose skills fit
 the category; those of the request's building come before the rest of the community, and among
 them those with the fewest open tasks. Ties go to the longest-registered (lowest id), so the
-same inputs always give the same answer.
+same inputs always give the same answer. A vulnerable resident's named volunteer (care pairs)
+is asked first, whatever their skills: they know the person.
 """
 
 from __future__ import annotations
@@ -47,14 +48,13 @@ def match_volunteers(
     category: str,
     building_id: int | None,
     exclude: Iterable[int] = (),
+    guardians: Iterable[int] = (),
     limit: int = ASKED,
 ) -> list[Candidate]:
-    """The volunteers to message privately about a request, best first."""
-    excluded = set(exclude)
-    eligible = [
-        c
-        for c in candidates
-        if c.available and c.reachable and c.person_id not in excluded and fits(category, c.skills)
-    ]
+    """The volunteers to message privately about a request: named guardians, then the best."""
+    excluded, named = set(exclude), set(guardians)
+    ready = [c for c in candidates if c.available and c.reachable and c.person_id not in excluded]
+    first = sorted((c for c in ready if c.person_id in named), key=lambda c: c.person_id)
+    eligible = [c for c in ready if c.person_id not in named and fits(category, c.skills)]
     eligible.sort(key=lambda c: (c.building_id != building_id, c.open_tasks, c.person_id))
-    return eligible[:limit]
+    return first + eligible[:limit]

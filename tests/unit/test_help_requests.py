@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import errors
-from models.help_board import EscalationPolicy, Step, requests_board, take_due_escalations
+from models.care import CareResident
+from models.help_board import (
+    EscalationPolicy,
+    Step,
+    guardians_of,
+    requests_board,
+    take_due_escalations,
+)
 from models.help_requests import (
     HelpRequest,
     Urgency,
@@ -230,3 +237,26 @@ async def test_forgetting_a_person_scrubs_their_requests(sessions: Sessions) -> 
         assert [(h.request.id, h.task.status, h.task.assignee_id) for h in reopened] == [
             (taken, "open", None)
         ]
+
+
+async def test_a_vulnerable_residents_volunteer_is_their_guardian(sessions: Sessions) -> None:
+    """A request for a room with a paired vulnerable resident names that volunteer first."""
+    async with sessions() as s, s.begin():
+        p = await _world(s)
+        rid = await _file(s, p["wang"])
+        request = await s.get(HelpRequest, rid)
+        assert request is not None and await guardians_of(s, request) == []
+        s.add(
+            CareResident(
+                building_id=request.building_id,
+                unit="",
+                room="502",
+                name="王奶奶",
+                needs=["elderly_alone"],
+                notes="",
+                volunteer_id=p["tom"].id,
+                created_at=NOW,
+            )
+        )
+        await s.flush()
+        assert await guardians_of(s, request) == [p["tom"].id]

@@ -61,6 +61,13 @@ def test_resting_unreachable_unfit_and_excluded_are_never_asked() -> None:
     assert _ids(found) == [4]
 
 
+def test_a_named_guardian_is_asked_first_whatever_their_skills() -> None:
+    """The care volunteer of the room comes first (if reachable and not resting), then three."""
+    candidates = [_v(1), _v(2), _v(3), _v(4), _v(9, skills=("psych",)), _v(8, available=False)]
+    found = match_volunteers(candidates, category="medicine", building_id=1, guardians=[9, 8])
+    assert _ids(found) == [9, 1, 2, 3]
+
+
 candidate_lists = st.lists(
     st.builds(
         Candidate,
