@@ -207,8 +207,11 @@ async def test_an_unclaimed_request_escalates_then_runs_late(bot: BotWorld) -> N
     await bot.app.tick()  # a second tick takes no step twice
     # Tom is back and takes it from the card; the details name the neighbour's room.
     await people.say(w.tom, w.tom, "/back")
-    card = await people.wait_for(w.volunteers_group, says("H-1", "等待志愿者"))
-    await _tap_in(bot, w.tom, w.volunteers_group, card, "hp:take:")
+    await people.wait_for(w.volunteers_group, says("H-1", "等待志愿者"))
+    await people.say(w.tom, w.tom, "/mytasks")
+    board = await people.wait_for(w.tom, says("可以接的求助", "H-1"))
+    assert "3-1101" not in text_of(board)  # the room only reaches whoever takes it
+    await _tap_in(bot, w.tom, w.tom, board, "hp:take:1")
     await people.wait_for(w.tom, says("你接了", "H-1", "3-1101", "代邻居求助"))
     # Past the due time (2 h for urgent): Tom is reminded, an hour later the leaders.
     bot.clock.advance(timedelta(hours=2))
@@ -259,8 +262,11 @@ async def test_requests_stay_private_and_refuse_the_wrong_people(bot: BotWorld) 
     await people.wait_for(w.li, says("楼组长"))
     await people.say(w.li, w.li, "/done H-1 30")
     await people.wait_for(w.li, says("志愿者"))
-    # A description over 1,000 characters is refused with the limit, and the wizard waits.
-    await people.say(w.li, w.li, "/request")
+    # Writing to the bot offers the wizard; a description over 1,000 characters is refused
+    # with the limit, and the wizard waits.
+    await people.say(w.li, w.li, "楼下有人能帮我吗")
+    offer = await people.wait_for(w.li, says("需要帮助吗"))
+    await _tap_in(bot, w.li, w.li, offer, "hr:ask")
     ask = await people.wait_for(w.li, says("需要哪方面的帮助"))
     await _tap_in(bot, w.li, w.li, ask, "hr:cat:other")
     ask = await people.wait_for(w.li, says("有多急"))
