@@ -84,6 +84,8 @@ class Incoming:
     callback_data: str | None = None
     reply_to: ReplyTo | None = None
     contact: Contact | None = None
+    # The file_id of a photo's largest size; its caption, if any, is `text`.
+    photo: str | None = None
     # The bot was just added to this group (by `sender`); no message comes with it.
     joined_group: bool = False
 
@@ -129,7 +131,7 @@ class RemoveKeyboard:
 
 Markup = Keyboard | ContactRequest | RemoveKeyboard | None
 
-OutgoingKind = Literal["send", "live", "answer", "file"]
+OutgoingKind = Literal["send", "live", "answer", "file", "photo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ class Outgoing:
     data: bytes | None = None
     view: bool = False
     url: str | None = None
+    # A photo already on Telegram's servers, sent again by its file_id (never uploaded by us).
+    photo: str | None = None
 
     def __post_init__(self) -> None:
         # Telegram rejects an inline keyboard without buttons (400), which would cost the whole
@@ -170,6 +174,8 @@ class Outgoing:
             out["filename"] = self.filename
         if self.view:
             out["view"] = True
+        if self.photo is not None:
+            out["photo"] = self.photo
         return out
 
 
@@ -299,6 +305,27 @@ class Emitter:
                 text=self.t(caption, lang=lang, **values) if caption else None,
                 filename=filename,
                 data=data,
+            )
+        )
+
+    def send_photo(
+        self,
+        chat_id: int,
+        file_id: str,
+        caption_template: str | None = None,
+        *,
+        lang: str | None = None,
+        markup: Markup = None,
+        **values: Any,
+    ) -> None:
+        """Send a photo Telegram already has (by file_id), with an optional caption template."""
+        self.outgoing.append(
+            Outgoing(
+                "photo",
+                chat_id=chat_id,
+                text=self.t(caption_template, lang=lang, **values) if caption_template else None,
+                markup=markup,
+                photo=file_id,
             )
         )
 

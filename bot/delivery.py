@@ -410,6 +410,10 @@ class Delivery:
             return await self.client.send_document(
                 chat_id, payload["filename"], prepared.data or b"", payload.get("text")
             )
+        if prepared.kind == "photo":
+            return await self.client.send_photo(
+                chat_id, payload["photo"], payload.get("text"), markup
+            )
         if prepared.kind == "live" and prepared.target:
             await self.client.edit_message(chat_id, prepared.target, payload["text"], markup)
             return prepared.target

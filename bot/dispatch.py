@@ -215,7 +215,8 @@ class Dispatcher:
             await self._route_command(ctx, incoming.command)
         elif incoming.chat.is_private:
             await self._route_private_text(ctx)
-        elif incoming.reply_to is not None and incoming.reply_to.from_this_bot:
+        elif incoming.reply_to is not None and incoming.reply_to.from_this_bot and incoming.text:
+            # A bare photo under a card is chat, not an answer; only words are read in groups.
             await self._route_reply(ctx, incoming.reply_to.message_id)
 
     async def _route_callback(self, ctx: Ctx, data: str) -> None:

@@ -111,6 +111,7 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.NoSuchHelpRequest: _as("errors/help_not_found"),
     e.EmptyDescription: _as("errors/help_empty"),
     e.DescriptionTooLong: _as("errors/help_too_long"),
+    e.TooManyPhotos: _as("errors/help_too_many_photos"),
     e.OwnRequest: _as("errors/help_own"),
     e.ClaimNeedsPrivateChat: _claim_link,
     e.NotYourTask: _as("errors/help_not_yours"),

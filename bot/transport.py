@@ -82,6 +82,12 @@ class BotClient(ChatQueries, Protocol):
         """Send a file; return its message id."""
         ...
 
+    async def send_photo(
+        self, chat_id: int, file_id: str, caption: str | None, markup: Markup
+    ) -> int:
+        """Send a photo Telegram already stores, by file_id, with an HTML caption; return its id."""
+        ...
+
     async def set_commands(
         self, scope: str, language: str | None, commands: list[tuple[str, str]]
     ) -> None:

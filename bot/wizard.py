@@ -5,9 +5,10 @@ A capability makes one `Wizards` for its router and registers flows on it:
     wizards = Wizards(router, nudge="wizard/use_buttons", on_done=say_done)
     wizards.flow("onboard", [LANG, BUILDING, ROOM, PHONE])
 
-Each `Step` says how it asks (`ask`), what typed input answers it (`on_text`, `on_contact`),
-when it is passed over (`skip`) and where the flow goes after it (`next`). A step with neither
-text nor contact handler is answered by buttons: their handlers check `at_step` and call
+Each `Step` says how it asks (`ask`), what input answers it (`on_text`, `on_contact`, `on_photo`),
+when it is passed over (`skip`) and where the flow goes after it (`next`). A photo handler may
+answer `Keep(data)`: the step stays open with what it gathered (a photo still wanting words).
+A step with no input handler is answered by buttons: their handlers check `at_step` and call
 `advance` (or `stay`, for a toggle that keeps the question open).
 
 The position lives in the conversations table, keyed by (chat, user) with an expiry, not in a
@@ -40,6 +41,21 @@ Prompt = Callable[[Ctx, Data], Awaitable[bool | None]]
 # dispatcher's rollback leaves the flow waiting at the same step.
 TextHandler = Callable[[Ctx, Data, str], Awaitable[Data | None]]
 ContactHandler = Callable[[Ctx, Data, Contact], Awaitable[Data | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """A photo answered only part of the step: keep `data` and wait at the same step.
+
+    The handler has said what is still wanted (a photo without a caption, say, still needs words).
+    """
+
+    data: Data
+
+
+# Takes a photo (the file_id of its largest size) and its caption, if any: Data moves the flow
+# on, Keep stays at the step with new data, None nudges. Without it, a caption is typed text.
+PhotoHandler = Callable[[Ctx, Data, str, str | None], Awaitable[Data | Keep | None]]
 # Said once a run ends after at least one answer; gets the flow's name and its final data.
 Finish = Callable[[Ctx, str, Data], Awaitable[None]]
 Skip = Callable[[Mapping[str, Any]], bool]
@@ -57,6 +73,7 @@ class Step:
     ask: Prompt
     on_text: TextHandler | None = None
     on_contact: ContactHandler | None = None
+    on_photo: PhotoHandler | None = None
     # A step name, END, or a function of the data choosing one; None: the following step.
     next: Next | None = None
     skip: Skip | None = None
@@ -164,7 +181,7 @@ class Wizards:
         await step.ask(ctx, dict(data))
 
     async def on_input(self, ctx: Ctx) -> None:
-        """Free text or a shared contact while a flow waits: the current step's handler takes it."""
+        """Text, a contact or a photo while a flow waits: the current step's handler takes it."""
         run = await self._current(ctx)
         if run is None:
             # Expired, or its step was renamed by a deploy while the person stood at it: the
@@ -176,13 +193,18 @@ class Wizards:
         step = flow.step(run.step)
         assert step is not None, "_current checked the step"
         incoming, data = ctx.incoming, dict(run.data)
-        answered: Data | None = None
+        answered: Data | Keep | None = None
         if incoming.contact is not None and step.on_contact is not None:
             answered = await step.on_contact(ctx, data, incoming.contact)
+        elif incoming.photo is not None and step.on_photo is not None:
+            answered = await step.on_photo(ctx, data, incoming.photo, incoming.text)
         elif incoming.text and step.on_text is not None:
             answered = await step.on_text(ctx, data, incoming.text)
         if answered is None:
             ctx.reply(flow.nudge, step=step.name)
+            return
+        if isinstance(answered, Keep):
+            await self._save(ctx, flow, step.name, dict(answered.data))
             return
         await self.advance(ctx, run, answered)
 

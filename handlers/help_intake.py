@@ -14,7 +14,7 @@ from bot.callbacks import button, tapped
 from bot.context import Button, Ctx, Keyboard
 from bot.refusals import ChatRefusal, StaleButton
 from bot.routing import Router
-from bot.wizard import Step, Wizards, leave, live_key
+from bot.wizard import Keep, Step, Wizards, leave, live_key
 from handlers.help_requests import announce, send_details, tell_filed
 from handlers.identity import sender_person
 from models.errors import InvalidRoom
@@ -22,6 +22,7 @@ from models.help_requests import (
     Category,
     ForWhom,
     Urgency,
+    add_photo,
     add_to_request,
     clean_description,
     file_request,
@@ -131,6 +132,19 @@ async def _take_description(ctx: Ctx, data: dict[str, Any], text: str) -> dict[s
     return {**data, "description": clean_description(text), "typed": data.get("typed", 0) + 1}
 
 
+async def _take_photo(
+    ctx: Ctx, data: dict[str, Any], photo: str, caption: str | None
+) -> dict[str, Any] | Keep | None:
+    """A photo is welcome with a new request: its caption is the description, or words follow."""
+    if _adding(data):
+        return None  # an addition is words only: the nudge asks for text
+    kept = {**data, "photos": add_photo(data.get("photos", []), photo)}
+    if not (caption or "").strip():
+        ctx.reply("help/photo_kept")
+        return Keep(kept)
+    return await _take_description(ctx, kept, caption)
+
+
 async def _ask_whom(ctx: Ctx, data: dict[str, Any]) -> None:
     buttons = [Button(ctx.label("help_whom", w), ChooseWhom(w).pack()) for w in ForWhom]
     _ask(ctx, data, "whom", Keyboard.of(*_rows(buttons, 1)))
@@ -176,7 +190,7 @@ def _adding(data: dict[str, Any]) -> bool:
 CATEGORY = Step("category", _ask_category)
 EXISTING = Step("existing", _ask_existing, skip=lambda d: not d.get("existing"))
 URGENCY = Step("urgency", _ask_urgency, skip=_adding)
-DESCRIPTION = Step("description", _ask_description, on_text=_take_description)
+DESCRIPTION = Step("description", _ask_description, on_text=_take_description, on_photo=_take_photo)
 WHOM = Step("whom", _ask_whom, skip=_adding)
 NEIGHBOUR = Step(
     "neighbour",
@@ -325,6 +339,7 @@ async def on_confirm(ctx: Ctx) -> None:
         neighbour_room=data.get("neighbour_room"),
         now=now,
         tz=ctx.settings.tz,
+        photos=data.get("photos", []),
     )
     asked = await announce(ctx, filed)
     tell_filed(ctx, filed, asked)

@@ -257,8 +257,22 @@ async def send_details(ctx: Emitter, found: Help, *, update: bool = False) -> No
         phone=requester.phone if requester else None,
         description=request.description,
         additions=[a["text"] for a in request.additions],
+        photos=0 if update else len(request.photos),
         due=found.task.due_at,
     )
+    if update:
+        return  # the photos went with the first details
+    for number, file_id in enumerate(request.photos, 1):
+        # By file_id, after the details, and like them only ever to the volunteer's private chat.
+        ctx.send_photo(
+            volunteer.tg_user_id,
+            file_id,
+            "help/photo_caption",
+            lang=lang,
+            ref=found.ref,
+            number=number,
+            count=len(request.photos),
+        )
 
 
 # -- volunteers take a request ------------------------------------------------------------------

@@ -337,6 +337,13 @@ class DescriptionTooLong(DomainError):
         super().__init__(length=length, limit=limit)
 
 
+class TooManyPhotos(DomainError):
+    """More photos than a request keeps; values: `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit=limit)
+
+
 class OwnRequest(DomainError):
     """A volunteer cannot take their own household's request; values: `ref`."""
 

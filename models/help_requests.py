@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -33,6 +34,7 @@ from models.errors import (
     NotYourTask,
     OwnRequest,
     RequestFinished,
+    TooManyPhotos,
 )
 from models.people import Building, Household, Person, parse_room, require_registered
 from models.records import record_service
@@ -51,6 +53,7 @@ from models.tasks import (
 
 HELP = "help"  # the task kind
 MAX_DESCRIPTION = 1000
+MAX_PHOTOS = 10  # a Telegram album holds at most ten
 MAX_MINUTES = 24 * 60
 MAX_NOTE = 200
 
@@ -116,6 +119,9 @@ class HelpRequest(Base):
     description: Mapped[str] = mapped_column(Text)
     # Later words from the household ("also bread"): [{"at": iso, "text": ...}].
     additions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Telegram file_ids of photos the household sent (the largest size of each); Linli keeps no
+    # image bytes, and a file_id only works for this bot, so it is as private as the words.
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(String(16), default="resident")
     created_at: Mapped[datetime]
     # Bumped when a volunteer releases it: the group card is posted afresh under a new key.
@@ -185,6 +191,15 @@ def clean_description(text: str) -> str:
     return cleaned
 
 
+def add_photo(photos: Sequence[str], file_id: str) -> list[str]:
+    """The request's photos with one more (sent twice, kept once); at most MAX_PHOTOS."""
+    if file_id in photos:
+        return list(photos)
+    if len(photos) >= MAX_PHOTOS:
+        raise TooManyPhotos(limit=MAX_PHOTOS)
+    return [*photos, file_id]
+
+
 def due_time(urgency: Urgency, now: datetime, tz: ZoneInfo) -> datetime:
     """When a claimed request should be done: urgent 2 h, today by midnight (≥ 4 h), a week."""
     if urgency == Urgency.URGENT:
@@ -232,6 +247,7 @@ async def file_request(
     now: datetime,
     tz: ZoneInfo,
     source: str = "resident",
+    photos: Sequence[str] = (),
 ) -> Help:
     """File a request from the person's household (or for a neighbour's room); opens its task."""
     asker = may_request(person)
@@ -255,6 +271,7 @@ async def file_request(
         urgency=how_soon,
         description=clean_description(description),
         additions=[],
+        photos=_clean_photos(photos),
         source=source,
         created_at=now,
         round=0,
@@ -273,6 +290,13 @@ async def file_request(
     )
     request.task_id = task.id
     return Help(request, task)
+
+
+def _clean_photos(photos: Sequence[str]) -> list[str]:
+    kept: list[str] = []
+    for file_id in photos:
+        kept = add_photo(kept, file_id)
+    return kept
 
 
 async def add_to_request(
@@ -443,7 +467,7 @@ async def forget_requests(session: AsyncSession, person: Person, now: datetime) 
     """
     asked = await session.scalars(select(HelpRequest).where(HelpRequest.requester_id == person.id))
     for request in asked:
-        request.description, request.additions = "", []
+        request.description, request.additions, request.photos = "", [], []
         task = await session.get(Task, request.task_id) if request.task_id else None
         if task is not None and task.status in ACTIVE:
             await close_task(session, task.id, now, status=CANCELLED)

@@ -468,7 +468,9 @@ class BotApi:
 
     async def _send_file(self, params: Params, field: str, method: str) -> dict:
         chat_id = self._writable_chat(params)
-        stored = self._stored_upload(params, field)
+        stored: StoredFile | list[StoredFile] = (
+            self._photo_sizes(params) if field == "photo" else self._stored_upload(params, field)
+        )
         caption, caption_entities = (None, [])
         if params.str("caption"):
             caption, caption_entities = self._text(params, "caption", MAX_CAPTION)
@@ -486,6 +488,17 @@ class BotApi:
             **{field: stored},
         )
         return self.world.message_api(message)
+
+    def _photo_sizes(self, params: Params) -> list[StoredFile]:
+        """A photo's sizes: one for a fresh upload, those Telegram keeps for a known file_id."""
+        value = params.upload("photo")
+        if isinstance(value, str) and value in self.world.files:
+            if value not in self.world.photos:
+                raise bad_request("type of file mismatch")
+            return self.world.photos[value]
+        uploaded = self._stored_upload(params, "photo")
+        self.world.photos[uploaded.file_id] = [uploaded]
+        return [uploaded]
 
     def _stored_upload(self, params: Params, field: str) -> StoredFile:
         value = params.upload(field)
@@ -669,11 +682,12 @@ class BotApi:
         stored = self.world.files.get(params.str("file_id", required=True) or "")
         if stored is None:
             raise bad_request("invalid file_id")
+        folder = "photos" if stored.file_id in self.world.photos else "documents"
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
             "file_size": len(stored.data),
-            "file_path": f"documents/{stored.file_id}",
+            "file_path": f"{folder}/{stored.file_id}",
         }
 
 

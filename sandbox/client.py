@@ -124,6 +124,21 @@ class People:
         }
         return (await self._request("POST", "tap", json=body))["callback_query_id"]
 
+    async def send_photo(
+        self,
+        user_id: int,
+        chat_id: int,
+        caption: str | None = None,
+        *,
+        reply_to: int | None = None,
+    ) -> dict:
+        """Send a photo (the sandbox draws it); returns {message_id, photo: [PhotoSize...]}.
+
+        The sizes come smallest first, as Telegram lists them; the bot sees them all.
+        """
+        body = {"user_id": user_id, "chat_id": chat_id, "caption": caption, "reply_to": reply_to}
+        return await self._request("POST", "photo", json=body)
+
     async def share_contact(self, user_id: int, phone_number: str) -> int:
         """Share one's phone number with the bot privately; returns the message id."""
         body = {"user_id": user_id, "phone_number": phone_number}
@@ -217,6 +232,8 @@ def _describe(message: dict) -> str:
     body = message["text"] or message["caption"] or ""
     if message["document"]:
         body = f"[file {message['document']['file_name']}] {body}"
+    if message["photo"]:
+        body = f"[photo {message['photo']['file_id']}] {body}"
     if message["contact"]:
         body = f"[contact {message['contact']['phone_number']}]"
     if message["reply_markup"]:

@@ -66,6 +66,7 @@ class PeopleApi:
             web.post(f"{api}/send", self.send),
             web.post(f"{api}/tap", self.tap),
             web.post(f"{api}/contact", self.contact),
+            web.post(f"{api}/photo", self.photo),
             web.get(f"{api}/events", self.events),
             web.get(f"{api}/answers", self.get_answers),
             web.get(f"{api}/calls", self.get_calls),
@@ -155,6 +156,20 @@ class PeopleApi:
         body = await _body(request)
         message = self.world.share_contact(int(body["user_id"]), str(body["phone_number"]))
         return web.json_response({"message_id": message.message_id})
+
+    async def photo(self, request: web.Request) -> web.Response:
+        """POST /photo {user_id, chat_id, caption?, reply_to?}: a generated picture, all sizes."""
+        body = await _body(request)
+        reply_to = body.get("reply_to")
+        caption = body.get("caption")
+        message = self.world.send_photo(
+            int(body["user_id"]),
+            int(body["chat_id"]),
+            str(caption) if caption is not None else None,
+            reply_to=int(reply_to) if reply_to is not None else None,
+        )
+        sizes = self.world.message_api(message, nested=False)["photo"]
+        return web.json_response({"message_id": message.message_id, "photo": sizes})
 
     async def events(self, request: web.Request) -> web.Response:
         """GET /events?after=N&timeout=S: changes after seq N, waiting up to S seconds for one."""

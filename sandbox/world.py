@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
+import zlib
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sandbox.markup import command_entities, inline_callbacks
+from sandbox.markup import MAX_CAPTION, command_entities, inline_callbacks
 
 BOT_ID = 7000000001
 BOT_USERNAME = "linli_sandbox_bot"
@@ -17,6 +19,9 @@ BOT_NAME = "Linli 邻里 (sandbox)"
 STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
 PRESENT = frozenset({"creator", "administrator", "member", "restricted"})
 _EVENT_BACKLOG = 10_000
+# The sizes Telegram makes of a person's photo (its "s", "m", "x" and "y" thumbnails), smallest
+# first as Telegram lists them; each size is a file of its own with its own file_id.
+PHOTO_SIZES = ((90, 68), (320, 240), (800, 600), (1280, 960))
 _ADMIN_RIGHTS = (
     "can_manage_chat",
     "can_delete_messages",
@@ -121,6 +126,9 @@ class StoredFile:
     data: bytes
     name: str
     mime_type: str
+    # A photo size's pixels; 0 when unknown (a bot's upload, which the sandbox does not decode).
+    width: int = 0
+    height: int = 0
 
 
 @dataclass
@@ -137,7 +145,7 @@ class Message:
     reply_markup: dict | None = None
     reply_to: int | None = None
     document: StoredFile | None = None
-    photo: StoredFile | None = None
+    photo: list[StoredFile] | None = None  # its sizes, smallest first
     caption: str | None = None
     caption_plain: str | None = None
     caption_entities: list[dict] = field(default_factory=list)
@@ -175,6 +183,8 @@ class World:
         self.calls: list[dict] = []
         self.commands: dict[tuple[str, str], list[dict]] = {}
         self.files: dict[str, StoredFile] = {}
+        # Each size's file_id → the photo's sizes up to that one (what sending it by id shows).
+        self.photos: dict[str, list[StoredFile]] = {}
         self.webhook_url = ""
         self.events: deque[dict] = deque(maxlen=_EVENT_BACKLOG)
         self.seq = 0
@@ -388,7 +398,7 @@ class World:
         if message.document:
             data["document"] = _document_api(message.document)
         if message.photo:
-            data["photo"] = [_photo_api(message.photo)]
+            data["photo"] = [_photo_api(size) for size in message.photo]
         if message.contact:
             data["contact"] = message.contact
         # Only inline keyboards belong to a message; reply keyboards belong to the chat.
@@ -420,7 +430,11 @@ class World:
                 "size": len(document.data),
             },
             "photo": message.photo
-            and {"file_id": message.photo.file_id, "size": len(message.photo.data)},
+            and {
+                "file_id": message.photo[-1].file_id,  # the largest, as the page links it
+                "size": len(message.photo[-1].data),
+                "sizes": [_photo_api(size) for size in message.photo],
+            },
             "caption": message.caption,
             "contact": message.contact,
             "version": message.version,
@@ -442,6 +456,31 @@ class World:
             text=text,
             plain=text,
             entities=command_entities(text),
+            reply_to=reply_to,
+        )
+        if self._reaches_bot(message):
+            self._push_update("message", self.message_api(message))
+        return message
+
+    def send_photo(
+        self, user_id: int, chat_id: int, caption: str | None = None, *, reply_to: int | None = None
+    ) -> Message:
+        """A person sends a photo (a generated picture, in Telegram's sizes), with a caption."""
+        caption = caption or None
+        if caption is not None and len(caption.strip()) > MAX_CAPTION:
+            # Telegram's apps refuse a longer caption before it is ever sent.
+            raise WorldError(f"caption is longer than {MAX_CAPTION} characters")
+        self._check_can_write(user_id, chat_id)
+        if reply_to is not None and self.find(chat_id, reply_to) is None:
+            raise WorldError(f"no message {reply_to} in chat {chat_id}")
+        self._used_keyboard(chat_id)
+        message = self.add_message(
+            chat_id,
+            user_id,
+            photo=self.store_photo(),
+            caption=caption,
+            caption_plain=caption,
+            caption_entities=command_entities(caption or ""),
             reply_to=reply_to,
         )
         if self._reaches_bot(message):
@@ -534,11 +573,25 @@ class World:
         """Keep an uploaded file and give it a file_id."""
         number = self._next_file
         self._next_file += 1
-        stored = StoredFile(
-            f"BQACAgSandbox{number:06d}", f"AgADSbx{number:06d}", data, name, mime_type
-        )
+        # Telegram's photo ids start "AgAC", its document ids "BQAC".
+        prefix = "AgACAgSandbox" if mime_type.startswith("image/") else "BQACAgSandbox"
+        stored = StoredFile(f"{prefix}{number:06d}", f"AgADSbx{number:06d}", data, name, mime_type)
         self.files[stored.file_id] = stored
         return stored
+
+    def store_photo(self) -> list[StoredFile]:
+        """Make a small picture in each of Telegram's sizes; each size gets its own file_id."""
+        number = self._next_file
+        colour = ((number * 67) % 256, (number * 131) % 256, (number * 199) % 256)
+        sizes = []
+        for width, height in PHOTO_SIZES:
+            stored = self.store_file(
+                _png(width, height, colour), f"photo_{number}.png", "image/png"
+            )
+            stored.width, stored.height = width, height
+            sizes.append(stored)
+            self.photos[stored.file_id] = list(sizes)
+        return sizes
 
     # -- updates and change notification -----------------------------------------------------
 
@@ -618,11 +671,28 @@ def _document_api(stored: StoredFile) -> dict:
 
 
 def _photo_api(stored: StoredFile) -> dict:
-    # Decoding images offline is out of scope; Telegram's sizes are informative only.
+    # A bot's upload is not decoded offline: it reports Telegram's largest usual size.
     return {
         "file_id": stored.file_id,
         "file_unique_id": stored.file_unique_id,
-        "width": 1280,
-        "height": 960,
+        "width": stored.width or 1280,
+        "height": stored.height or 960,
         "file_size": len(stored.data),
     }
+
+
+def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    """A valid PNG of one colour (no imaging library needed): small, and opens in a browser."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        checksum = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", checksum)
+
+    row = b"\x00" + bytes(colour) * width  # filter type 0, then RGB pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height, 9))
+        + chunk(b"IEND", b"")
+    )

@@ -6,13 +6,16 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.base import create_engine, session_factory
 from models.migrate import upgrade_database
 
 POSTGRES_URL = os.environ.get("LINLI_TEST_DATABASE_URL")
+# pytest-xdist runs tests in several processes; each gets a database of its own (test_gw0, ...)
+# because every PostgreSQL test starts by dropping the schema.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -28,13 +31,31 @@ async def db_url(db_kind: str, tmp_path) -> AsyncIterator[str]:  # type: ignore[
     if db_kind == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'linli-test.db'}"
         return
-    assert POSTGRES_URL
-    engine = create_engine(POSTGRES_URL)
+    url = await _worker_database()
+    engine = create_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
-    yield POSTGRES_URL
+    yield url
+
+
+async def _worker_database() -> str:
+    """LINLI_TEST_DATABASE_URL, or under xdist a sibling database per worker (created once)."""
+    assert POSTGRES_URL
+    if not WORKER:
+        return POSTGRES_URL
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_{WORKER}"
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        exists = await conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture

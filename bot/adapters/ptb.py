@@ -153,6 +153,20 @@ class PtbClient:
             )
         return sent.message_id
 
+    async def send_photo(
+        self, chat_id: int, file_id: str, caption: str | None, markup: Markup
+    ) -> int:
+        """Send a photo Telegram already stores, by its file_id; return the message id."""
+        with _translated():
+            sent = await self._bot.send_photo(
+                chat_id,
+                photo=file_id,
+                caption=caption,
+                parse_mode="HTML" if caption else None,
+                reply_markup=_markup(markup),
+            )
+        return sent.message_id
+
     async def set_commands(
         self, scope: str, language: str | None, commands: list[tuple[str, str]]
     ) -> None:

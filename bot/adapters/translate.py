@@ -40,6 +40,15 @@ def _reply_to(message: Any, bot_id: int) -> ReplyTo | None:
     )
 
 
+def _largest_photo(sizes: Any) -> str | None:
+    """The file_id of a photo's largest size: Telegram sends one PhotoSize per resolution."""
+    if not sizes:
+        return None
+    # Telegram lists sizes smallest first, but the Bot API does not promise an order.
+    largest = max(sizes, key=lambda size: (size.width * size.height, size.file_size or 0))
+    return largest.file_id
+
+
 def _joined(update_id: int, change: Any, bot_id: int) -> Incoming | None:
     """The bot was added to a group: an Incoming without a message, or None for other changes."""
     chat, user = change.chat, change.from_user
@@ -78,7 +87,8 @@ def to_incoming(update: Any, bot_id: int, bot_username: str) -> Incoming | None:
         return None
     text = message.text or message.caption
     contact = message.contact
-    if text is None and contact is None:  # service messages, stickers, photos without caption
+    photo = _largest_photo(message.photo)
+    if text is None and contact is None and photo is None:  # service messages, stickers
         return None
     command, args, for_us = parse_command(message.text, bot_username)
     if not for_us:
@@ -93,4 +103,5 @@ def to_incoming(update: Any, bot_id: int, bot_username: str) -> Incoming | None:
         args=args,
         reply_to=_reply_to(message, bot_id),
         contact=Contact(contact.phone_number, contact.user_id) if contact else None,
+        photo=photo,
     )

@@ -127,6 +127,27 @@ async def test_private_markup_documents_and_commands(rig: Rig) -> None:
     assert len(await people.calls("setMyCommands")) == 2
 
 
+async def test_photos_in_and_out_by_file_id(rig: Rig) -> None:
+    people, client = rig.people, rig.adapter.client
+    alice = await people.add_user("Wang Fang")
+    sent = await people.send_photo(alice, alice, "处方")
+    largest = sent["photo"][-1]["file_id"]
+    photo = await rig.next(lambda i: i.photo is not None)
+    assert (photo.photo, photo.text, photo.chat.id) == (largest, "处方", alice)
+    await people.send_photo(alice, alice)
+    bare = await rig.next(lambda i: i.photo is not None)
+    assert bare.text is None
+
+    keyboard = Keyboard.of([Button("Done", data="hp:done:1")])
+    message_id = await client.send_photo(alice, largest, "<b>H-1</b> 1/1", keyboard)
+    [shown] = [m for m in await people.bot_messages(alice) if m["message_id"] == message_id]
+    assert shown["photo"]["file_id"] == largest and shown["caption"] == "<b>H-1</b> 1/1"
+    assert shown["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "hp:done:1"
+    assert await client.send_photo(alice, largest, None, None)
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await client.send_photo(alice, "AgACAgNoSuchPhoto", None, None)
+
+
 async def test_errors_are_translated(rig: Rig) -> None:
     people, client = rig.people, rig.adapter.client
     alice = await people.add_user("Wang Fang")

@@ -93,6 +93,26 @@ def test_caption_is_text_but_never_a_command(convert) -> None:
     assert (got.text, got.command) == ("/start x", None)
 
 
+SIZES = [  # as Telegram lists a photo's sizes: smallest first
+    {"file_id": f"AgAC{w}", "file_unique_id": f"u{w}", "width": w, "height": w * 3 // 4}
+    for w in (90, 320, 800, 1280)
+]
+
+
+def test_a_photo_is_its_largest_size_and_its_caption_is_the_text(convert) -> None:
+    got = convert(message(photo=SIZES, caption="药盒"))
+    assert (got.photo, got.text, got.command) == ("AgAC1280", "药盒", None)
+
+
+def test_a_photo_without_caption_still_arrives(convert) -> None:
+    got = convert(message(photo=list(reversed(SIZES))))  # the order is not promised
+    assert (got.photo, got.text) == ("AgAC1280", None)
+
+
+def test_text_messages_carry_no_photo(convert) -> None:
+    assert convert(message("hello")).photo is None
+
+
 def test_reply_to_our_message(convert) -> None:
     card = {"message_id": 3, "date": 1700000000, "chat": GROUP, "from": BOT_USER, "text": "Card"}
     got = convert(message("A2 B1", chat=GROUP, reply_to_message=card))

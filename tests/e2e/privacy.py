@@ -42,6 +42,8 @@ class Secrets:
     help_texts: frozenset[str] = frozenset()
     # A vulnerable resident's name is a leak anywhere in a group, room or not (重点人群).
     care_names: frozenset[str] = frozenset()
+    # The file_ids of photos residents sent with their requests.
+    help_photos: frozenset[str] = frozenset()
 
 
 async def secrets_in(sessions: async_sessionmaker[AsyncSession]) -> Secrets:
@@ -52,11 +54,14 @@ async def secrets_in(sessions: async_sessionmaker[AsyncSession]) -> Secrets:
             select(GroupBuyOrder.pickup_code).where(GroupBuyOrder.pickup_code.is_not(None))
         )
         households = await session.scalars(select(Household))
-        help_texts = set()
-        for description, additions in (
-            await session.execute(select(HelpRequest.description, HelpRequest.additions))
+        help_texts, help_photos = set(), set()
+        for description, additions, photos in (
+            await session.execute(
+                select(HelpRequest.description, HelpRequest.additions, HelpRequest.photos)
+            )
         ).all():
             help_texts |= {description, *(a["text"] for a in additions)}
+            help_photos |= set(photos)
         cared = list(await session.scalars(select(CareResident)))
         return Secrets(
             phones=frozenset(phone for phone, _ in people if phone),
@@ -65,6 +70,7 @@ async def secrets_in(sessions: async_sessionmaker[AsyncSession]) -> Secrets:
             room_labels=frozenset(h.label for h in households) | {c.label for c in cared},
             help_texts=frozenset(t for t in help_texts if len(t.strip()) >= HELP_TEXT_MIN),
             care_names=frozenset(c.name for c in cared),
+            help_photos=frozenset(help_photos),
         )
 
 
@@ -147,10 +153,19 @@ def group_messages(world: World) -> Iterator[tuple[int, int, str]]:
             yield chat_id, message.message_id, "\n".join(p for p in parts if p)
 
 
+def group_photo_leaks(world: World, secrets: Secrets) -> Iterator[str]:
+    """Group messages by the bot that show a photo a resident sent with a help request."""
+    for chat_id in world.groups:
+        for message in world.messages.get(chat_id, []):
+            shown = {size.file_id for size in message.photo or ()}
+            if message.from_id == BOT_ID and shown & secrets.help_photos:
+                yield f"chat {chat_id} message {message.message_id}: a help request's photo"
+
+
 def group_leaks(world: World, secrets: Secrets) -> list[str]:
     """Every leak in every group message, described for a failing test."""
     return [
         f"chat {chat} message {message_id}: {reason}\n    {text!r}"
         for chat, message_id, text in group_messages(world)
         for reason in leaks(text, secrets)
-    ]
+    ] + list(group_photo_leaks(world, secrets))

@@ -61,7 +61,10 @@ HELP_SAMPLES: dict[str, list[dict[str, Any]]] = {
             "chosen": "send",
         },
         {"summary": {"add_to": 4, "description": "还要面包"}, "home": "502", "chosen": "drop"},
+        {"summary": {**_DATA, "photos": ["AgAC1", "AgAC2"]}, "home": "3-502", "chosen": None},
     ],
+    "help/photo_kept": [{}],
+    "help/photo_caption": [{"ref": "H-17", "number": 1, "count": 2}],
     "help/use_buttons": [{"step": s} for s in ("category", "description", "neighbour")],
     "help/dropped": [{}],
     "help/added": [{"ref": "H-4"}],
@@ -100,11 +103,12 @@ HELP_SAMPLES: dict[str, list[dict[str, Any]]] = {
             "phone": phone,
             "description": "降压药 <硝苯地平> 2 盒",
             "additions": additions,
+            "photos": photos,
             "due": _DUE,
         }
-        for update, whom, requester, phone, additions in (
-            (False, "self", "王阿姨", "13800138000", []),
-            (True, "neighbour", None, None, ["还要体温计"]),
+        for update, whom, requester, phone, additions, photos in (
+            (False, "self", "王阿姨", "13800138000", [], 2),
+            (True, "neighbour", None, None, ["还要体温计"], 0),
         )
     ],
     "help/taken": [{"ref": "H-17", "volunteer": "<Sarah>"}],

@@ -229,6 +229,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "errors/help_not_found": [{"ref": "H-9"}],
     "errors/help_empty": [{}],
     "errors/help_too_long": [{"length": 1200, "limit": 1000}],
+    "errors/help_too_many_photos": [{"limit": 10}],
     "errors/help_own": [{"ref": "H-9"}],
     "errors/help_claim_private": [{"ref": "H-9", "request_id": 9, "payload": "hc9"}],
     "errors/help_not_yours": [{"ref": "H-9"}],

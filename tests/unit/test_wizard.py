@@ -68,6 +68,7 @@ class Script:
         *,
         text: str | None = None,
         contact: Contact | None = None,
+        photo: str | None = None,
     ) -> Ctx:
         """Run `action` as one update from the person, in its own committed transaction."""
         self.update_id += 1
@@ -79,6 +80,7 @@ class Script:
                     sender=Sender(PERSON, "Ann"),
                     text=text,
                     contact=contact,
+                    photo=photo,
                 ),
                 session=session,
                 lang="en",
