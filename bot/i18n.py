@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,12 @@ def pick_language(chosen: str | None, telegram_code: str | None, default: str) -
     return default
 
 
+def format_hours(span: timedelta) -> str:
+    """A span as hours with at most one decimal: 8, 7.5."""
+    hours = round(span.total_seconds() / 3600, 1)
+    return f"{hours:g}"
+
+
 def format_cents(cents: int) -> str:
     """Integer cents as yuan for display: 4550 → ¥45.50."""
     sign = "-" if cents < 0 else ""
@@ -51,6 +58,8 @@ class Texts:
         )
         self.env.filters["when"] = lambda dt: dt.astimezone(tz).strftime("%m-%d %H:%M")
         self.env.filters["day"] = lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d")
+        self.env.filters["clock"] = lambda dt: dt.astimezone(tz).strftime("%H:%M")
+        self.env.globals["hours"] = format_hours
         self.env.filters["money"] = format_cents
         self._labels = {
             lang: self.env.get_template(f"{lang}/labels.j2").module for lang in LANGUAGES

@@ -129,6 +129,13 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.CareNotPaired: _as("errors/care_not_paired"),
     e.CareNeedsVolunteer: _as("errors/care_not_volunteer"),
     e.CareWhichBuilding: _as("errors/care_which_building"),
+    # shift slots
+    e.NoSuchShift: _as("errors/shift_not_found"),
+    e.ShiftFull: _as("errors/shift_full"),
+    e.AlreadyOnShift: _as("errors/shift_already_on"),
+    e.NotOnShift: _as("errors/shift_not_on"),
+    e.ShiftStarted: _as("errors/shift_started"),
+    e.ShiftRuleBroken: _as("errors/shift_rule"),
     # times
     e.BadTime: _as("errors/when_bad_time"),
     e.DeadlineInPast: _as("errors/when_in_past"),

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.help_board import EscalationPolicy
+from models.rest_rules import RestRules
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 # "10,30" in the environment, not JSON.
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     help_week_minutes: MinutePair = Field((1440, 4320), alias="LINLI_HELP_WEEK_MINUTES")
     # A claimed request past its due time: the volunteer is reminded, the leaders this much later.
     help_overdue_minutes: int = Field(60, alias="LINLI_HELP_OVERDUE_MINUTES")
+    # Rest rules for shifts: at most this many hours a day and a week, at least this much rest.
+    shift_max_day_hours: float = Field(8, alias="LINLI_SHIFT_MAX_DAY_HOURS", gt=0)
+    shift_max_week_hours: float = Field(40, alias="LINLI_SHIFT_MAX_WEEK_HOURS", gt=0)
+    shift_min_rest_hours: float = Field(8, alias="LINLI_SHIFT_MIN_REST_HOURS", ge=0)
 
     @field_validator("coordinators")
     @classmethod
@@ -71,6 +76,15 @@ class Settings(BaseSettings):
         return EscalationPolicy(
             {k: (timedelta(minutes=a), timedelta(minutes=b)) for k, (a, b) in pairs.items()},
             timedelta(minutes=self.help_overdue_minutes),
+        )
+
+    @property
+    def rest_rules(self) -> RestRules:
+        """The community's rest rules for shift claims."""
+        return RestRules(
+            timedelta(hours=self.shift_max_day_hours),
+            timedelta(hours=self.shift_max_week_hours),
+            timedelta(hours=self.shift_min_rest_hours),
         )
 
     @field_validator("timezone")

@@ -11,6 +11,7 @@ from handlers import (
     help_requests,
     households,
     onboarding,
+    shifts,
 )
 
 ROUTERS = [
@@ -23,5 +24,6 @@ ROUTERS = [
     groupbuy_leader.router,
     help_intake.router,
     help_requests.router,
+    shifts.router,
     greeting.router,
 ]

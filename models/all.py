@@ -9,5 +9,7 @@ from models import (  # noqa: F401
     outbox,
     people,
     records,
+    shift_notices,
+    shifts,
     tasks,
 )

@@ -454,3 +454,48 @@ class CareWhichBuilding(DomainError):
 
     def __init__(self, choices: Sequence[str], given: str = "") -> None:
         super().__init__(choices=tuple(choices), given=given[:40])
+
+
+# -- shift slots -------------------------------------------------------------------------------
+
+
+class NoSuchShift(DomainError):
+    """No shift has this number; values: `ref` (S-12)."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class ShiftFull(DomainError):
+    """Every slot of the shift is taken; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class AlreadyOnShift(DomainError):
+    """The volunteer already has a slot on this shift; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class NotOnShift(DomainError):
+    """The volunteer has no slot on this shift; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class ShiftStarted(DomainError):
+    """Too late: the shift has started, ended or was cancelled; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class ShiftRuleBroken(DomainError):
+    """Taking the slot would break a rest rule; values: `ref`, `violation` (rest_rules)."""
+
+    def __init__(self, ref: str, violation: object) -> None:
+        super().__init__(ref=ref, violation=violation)
