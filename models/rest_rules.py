@@ -97,9 +97,9 @@ def check_claim(
             return Violation(Rule.WEEK, monday, worked, rules.max_per_week)
     before = [start - e for s, e in others if e <= start]
     after = [s - end for s, e in others if s >= end]
-    for gap in sorted(g for g in (min(before, default=None), min(after, default=None)) if g):
+    for gap in sorted(min(gaps) for gaps in (before, after) if gaps):
         # A gap of exactly zero is one continuous stint; the day and week limits cover it.
-        if gap < rules.min_rest:
+        if timedelta(0) < gap < rules.min_rest:
             return Violation(Rule.REST, None, gap, rules.min_rest)
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,9 +24,21 @@ def stint(day: int, start: int, hours: float, tz: ZoneInfo = SHANGHAI, month: in
     return Stint(begins, (begins.astimezone(UTC) + hours * H).astimezone(tz))
 
 
-def check(existing: list[Stint], new: Stint, **kwargs: object) -> Violation | None:
-    """check_claim in Shanghai with the default rules."""
-    return check_claim(existing, new, RULES, kwargs.pop("tz", SHANGHAI), **kwargs)  # type: ignore[arg-type]
+def check(
+    existing: list[Stint],
+    new: Stint,
+    *,
+    tz: ZoneInfo = SHANGHAI,
+    required_skill: str | None = None,
+    skills: Iterable[str] = (),
+) -> Violation | None:
+    """check_claim with the default rules (in Shanghai unless told)."""
+    return check_claim(existing, new, RULES, tz, required_skill=required_skill, skills=skills)
+
+
+def rule_of(violation: Violation | None) -> Rule | None:
+    """The rule broken, if any."""
+    return None if violation is None else violation.rule
 
 
 def test_a_first_claim_within_the_limits_is_fine() -> None:
@@ -84,7 +97,7 @@ def test_rest_between_stints() -> None:
 def test_back_to_back_stints_are_one_stint_but_still_count_hours() -> None:
     morning = stint(25, 6, 4)
     assert check([morning], stint(25, 10, 4)) is None
-    assert check([morning], stint(25, 10, 5)).rule is Rule.DAY  # type: ignore[union-attr]
+    assert rule_of(check([morning], stint(25, 10, 5))) is Rule.DAY
     # Joined to the morning (a clean roster with the evening), but only 6 h before the evening.
     long_days = RestRules(max_per_day=12 * H)
     roster = [morning, stint(25, 20, 1)]
@@ -109,9 +122,9 @@ def test_skill_is_checked_first() -> None:
 def test_order_overlap_before_day_before_week_before_rest() -> None:
     week = [stint(day, 8, 8) for day in range(23, 28)]
     # Overlaps Friday's stint and would break every other rule too.
-    assert check(week, stint(27, 15, 10)).rule is Rule.OVERLAP  # type: ignore[union-attr]
+    assert rule_of(check(week, stint(27, 15, 10))) is Rule.OVERLAP
     # Friday evening: too many hours that day, the week, and too little rest.
-    assert check(week, stint(27, 18, 2)).rule is Rule.DAY  # type: ignore[union-attr]
+    assert rule_of(check(week, stint(27, 18, 2))) is Rule.DAY
     # Saturday 02:00 with 12 h rest required: a fine day, the week over, and too little rest.
     saturday = check_claim(week, stint(28, 2, 1), RestRules(min_rest=12 * H), SHANGHAI)
     assert saturday is not None and saturday.rule is Rule.WEEK
