@@ -166,6 +166,13 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.TooManyGuesses: _as("errors/groupbuy_too_many_tries"),
     e.NotGatekeeper: _as("errors/groupbuy_not_gatekeeper"),
     e.OtherBuilding: _as("errors/groupbuy_other_building"),
+    # shifts
+    e.ShiftSyntax: _as("errors/shift_syntax"),
+    e.BadTimeRange: _as("errors/shift_bad_range"),
+    e.ShiftInPast: _as("errors/shift_in_past"),
+    e.BadPeople: _as("errors/shift_bad_people"),
+    e.UnknownShiftSkill: _as("errors/shift_unknown_skill"),
+    e.TooManyOccurrences: _as("errors/shift_too_many"),
 }
 
 

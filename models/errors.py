@@ -456,6 +456,55 @@ class CareWhichBuilding(DomainError):
         super().__init__(choices=tuple(choices), given=given[:40])
 
 
+# -- shifts ------------------------------------------------------------------------------------
+
+
+class ShiftSyntax(DomainError):
+    """A /shift or /call line missing or garbling a part; values: `expected`, `text`, `command`.
+
+    `expected` is one of "parts", "post", "time", "until", "people", "skill"; `command` is
+    "shift" or "call" (their examples differ).
+    """
+
+    def __init__(self, expected: str, text: str = "", command: str = "shift") -> None:
+        super().__init__(expected=expected, text=text[:60], command=command)
+
+
+class BadTimeRange(DomainError):
+    """A shift's `HH:MM-HH:MM` that is no clock time, or ends when it starts; values: `text`."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text=text[:60])
+
+
+class ShiftInPast(DomainError):
+    """A shift that would start at or before now; values: `when` (aware), `text` (as typed)."""
+
+    def __init__(self, when: datetime, text: str = "") -> None:
+        super().__init__(when=when, text=text[:60])
+
+
+class BadPeople(DomainError):
+    """A head count outside 1..`limit`; values: `text` (as typed, clipped), `limit`."""
+
+    def __init__(self, text: str = "", limit: int = 200) -> None:
+        super().__init__(text=text[:20], limit=limit)
+
+
+class UnknownShiftSkill(DomainError):
+    """A skill a shift asks for that Linli does not know; values: `text` (as typed, clipped)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text=text[:30])
+
+
+class TooManyOccurrences(DomainError):
+    """A recurring shift over the limit; values: `count` (asked for), `limit` (occurrences)."""
+
+    def __init__(self, count: int = 0, limit: int = 31) -> None:
+        super().__init__(count=count, limit=limit)
+
+
 # -- shift slots -------------------------------------------------------------------------------
 
 

@@ -244,6 +244,17 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "errors/task_closed": [{"task_id": 4}],
     "errors/when_bad_time": [{"text": "<b>明天"}, {"text": ""}],
     "errors/when_in_past": [{"text": "9:00", "when": _SAMPLE_TIME}],
+    "errors/shift_syntax": [
+        {"expected": e, "text": t, "command": c}
+        for e in ("parts", "post", "time", "until", "people", "skill")
+        for t in ("", "<b>门岗")
+        for c in ("shift", "call")
+    ],
+    "errors/shift_bad_range": [{"text": "08:00-08:00"}, {"text": ""}],
+    "errors/shift_in_past": [{"when": _SAMPLE_TIME, "text": "今天 08:00-12:00"}],
+    "errors/shift_bad_people": [{"text": "201", "limit": 200}, {"text": "", "limit": 200}],
+    "errors/shift_unknown_skill": [{"text": "<魔法>"}, {"text": ""}],
+    "errors/shift_too_many": [{"count": 32, "limit": 31}, {"count": 0, "limit": 31}],
     "errors/gb_syntax": [
         {"line": "A 蔬菜包 <5kg> 45", "expected": e}
         for e in ("item", "deadline", "pickup", "min", "title", "unknown")
