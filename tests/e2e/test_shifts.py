@@ -128,10 +128,10 @@ async def test_the_clock_reminds_recalls_and_records_hours(bot: BotWorld) -> Non
     bot.clock.advance(start - bot.clock.now() - timedelta(hours=12, minutes=1))
     await bot.app.tick()
     await bot.settle()
-    assert not [m for m in await people.bot_messages(sarah) if "提醒" in text_of(m)]
+    assert not [m for m in await people.bot_messages(sarah) if "⏰ 提醒" in text_of(m)]
     bot.clock.advance(timedelta(minutes=2))  # 11 h 59 min before
     await bot.app.tick()
-    await people.wait_for(sarah, says("提醒", "S-1"))
+    await people.wait_for(sarah, says("⏰ 提醒", "S-1"))
     bot.clock.advance(start - bot.clock.now() - timedelta(hours=2))
     await bot.app.tick()
     await people.wait_for(w.group, says("还缺 1 人", "门岗 Gate duty"))
