@@ -278,25 +278,33 @@ async def send_details(ctx: Emitter, found: Help, *, update: bool = False) -> No
 # -- volunteers take a request ------------------------------------------------------------------
 
 
+async def _tell_requester(
+    ctx: Ctx, found: Help, template: str, *, stars: bool = False, **values: object
+) -> None:
+    """News for whoever asked, privately (they asked privately, unless they blocked Linli)."""
+    requester_id = found.request.requester_id
+    requester = await ctx.session.get(Person, requester_id) if requester_id else None
+    if requester is None or not can_reach(requester):
+        return
+    lang = _lang_of(ctx, requester)
+    markup = None
+    if stars:
+        markup = Keyboard.of(
+            [
+                Button(ctx.label("help_star", n, lang=lang), RateHelp(found.request.id, n).pack())
+                for n in range(1, 6)
+            ]
+        )
+    ctx.send(requester.tg_user_id, template, lang=lang, markup=markup, ref=found.ref, **values)
+
+
 async def take(ctx: Ctx, request_id: int) -> None:
     """Claim for the sender: details to them, news to the household, every card updated."""
     found = await claim_help(
         ctx.session, request_id=request_id, volunteer=await sender_person(ctx), now=ctx.clock.now()
     )
     await send_details(ctx, found)
-    requester = (
-        await ctx.session.get(Person, found.request.requester_id)
-        if found.request.requester_id
-        else None
-    )
-    if requester is not None and can_reach(requester):
-        ctx.send(
-            requester.tg_user_id,
-            "help/taken",
-            lang=_lang_of(ctx, requester),
-            ref=found.ref,
-            volunteer=ctx.person.name if ctx.person else "",
-        )
+    await _tell_requester(ctx, found, "help/taken", volunteer=ctx.person.name if ctx.person else "")
     _refresh(ctx, found)
     ctx.answer("help/taken_toast", ref=found.ref)
 
@@ -334,25 +342,13 @@ async def _finish(ctx: Ctx, request_id: int, minutes: str, note: str) -> None:
         now=ctx.clock.now(),
     )
     ctx.reply("help/done", ref=found.ref, minutes=found.request.minutes)
-    requester = (
-        await ctx.session.get(Person, found.request.requester_id)
-        if found.request.requester_id
-        else None
+    await _tell_requester(
+        ctx,
+        found,
+        "help/finished",
+        stars=True,
+        volunteer=ctx.person.name if ctx.person else "",
     )
-    if requester is not None and can_reach(requester):
-        lang = _lang_of(ctx, requester)
-        stars = [
-            Button(ctx.label("help_star", n, lang=lang), RateHelp(found.request.id, n).pack())
-            for n in range(1, 6)
-        ]
-        ctx.send(
-            requester.tg_user_id,
-            "help/finished",
-            lang=lang,
-            markup=Keyboard.of(stars),
-            ref=found.ref,
-            volunteer=ctx.person.name if ctx.person else "",
-        )
     _refresh(ctx, found)
 
 
@@ -393,18 +389,7 @@ async def done(ctx: Ctx) -> None:
 async def _release(ctx: Ctx, request_id: int) -> None:
     found = await release_help(ctx.session, request_id=request_id, volunteer=ctx.person)
     ctx.reply("help/released", ref=found.ref)
-    requester = (
-        await ctx.session.get(Person, found.request.requester_id)
-        if found.request.requester_id
-        else None
-    )
-    if requester is not None and can_reach(requester):
-        ctx.send(
-            requester.tg_user_id,
-            "help/released_requester",
-            lang=_lang_of(ctx, requester),
-            ref=found.ref,
-        )
+    await _tell_requester(ctx, found, "help/released_requester")
     await announce(ctx, found, exclude=ctx.person.id if ctx.person else None)
 
 
