@@ -14,7 +14,7 @@ from bot.callbacks import button, tapped
 from bot.context import Button, Ctx, Keyboard
 from bot.refusals import ChatRefusal, StaleButton
 from bot.routing import Router
-from bot.wizard import Keep, Step, Wizards, leave, live_key
+from bot.wizard import Keep, Run, Step, Wizards, leave, live_key
 from handlers.help_requests import announce, send_details, tell_filed
 from handlers.identity import sender_person
 from models.errors import InvalidRoom
@@ -258,6 +258,16 @@ async def offer(ctx: Ctx) -> None:
 # -- the wizard's buttons ----------------------------------------------------------------------
 
 
+async def _answered(
+    ctx: Ctx, step: str, value: str, allowed: set[str]
+) -> tuple[Run, dict[str, Any]]:
+    """A tapped choice for `step`: the run waiting there, and its data with the choice."""
+    run = await wizards.at_step(ctx, step)
+    if value not in allowed:
+        raise StaleButton()
+    return run, {**run.data, step: value}
+
+
 @router.callback(ChooseCategory)
 async def on_category(ctx: Ctx) -> None:
     """The kind of help; an open request of that kind in the household is offered instead."""
@@ -284,10 +294,7 @@ async def on_existing(ctx: Ctx) -> None:
 async def on_urgency(ctx: Ctx) -> None:
     """How soon; an urgent medical need first hears the emergency number."""
     urgency = tapped(ctx.button, ChooseUrgency).urgency
-    run = await wizards.at_step(ctx, "urgency")
-    if urgency not in set(Urgency):
-        raise StaleButton()
-    data = {**run.data, "urgency": urgency}
+    run, data = await _answered(ctx, "urgency", urgency, set(Urgency))
     if is_emergency(data["category"], urgency):
         ctx.reply("help/emergency", number=ctx.settings.emergency_number)
     await wizards.advance(ctx, run, data)
@@ -296,11 +303,7 @@ async def on_urgency(ctx: Ctx) -> None:
 @router.callback(ChooseWhom)
 async def on_whom(ctx: Ctx) -> None:
     """Myself, my household, or a neighbour who cannot use a phone."""
-    whom = tapped(ctx.button, ChooseWhom).whom
-    run = await wizards.at_step(ctx, "whom")
-    if whom not in set(ForWhom):
-        raise StaleButton()
-    data = {**run.data, "whom": whom}
+    run, data = await _answered(ctx, "whom", tapped(ctx.button, ChooseWhom).whom, set(ForWhom))
     await wizards.advance(ctx, run, data)
 
 

@@ -113,28 +113,9 @@ async def card_view(ctx: Emitter, key: str) -> None:
     if chat_id is None:
         return
     current = int(round_text) == found.request.round
-    building, unit = await where_of(ctx.session, found.request)
     lang = await group_language(ctx.session, chat_id, default=ctx.settings.default_language)
-    is_open = current and found.task.status == OPEN
-    markup = (
-        Keyboard.of([Button(ctx.label("help_take", lang=lang), TakeHelp(found.request.id).pack())])
-        if is_open
-        else None
-    )
-    ctx.live(
-        key,
-        chat_id,
-        "help/card",
-        lang=lang,
-        markup=markup,
-        ref=found.ref,
-        building=building,
-        unit=unit,
-        category=found.request.category,
-        urgency=found.request.urgency,
-        status=found.task.status,
-        current=current,
-    )
+    values = await _shown(ctx, found, lang, is_open=current and found.task.status == OPEN)
+    ctx.live(key, chat_id, "help/card", lang=lang, current=current, **values)
 
 
 @router.live_view("hping")
@@ -146,27 +127,24 @@ async def ping_view(ctx: Emitter, key: str) -> None:
     if person is None:
         return
     lang = _lang_of(ctx, person)
-    is_open = found.task.status == OPEN
-    markup = (
-        Keyboard.of([Button(ctx.label("help_take", lang=lang), TakeHelp(found.request.id).pack())])
-        if is_open
-        else None
-    )
+    values = await _shown(ctx, found, lang, is_open=found.task.status == OPEN)
+    mine = found.task.assignee_id == person.id
+    ctx.live(key, person.tg_user_id, "help/ping", lang=lang, mine=mine, **values)
+
+
+async def _shown(ctx: Emitter, found: Help, lang: str, *, is_open: bool) -> dict[str, object]:
+    """What a card and an invitation both show (nothing private), and [I'll take it] if open."""
     building, unit = await where_of(ctx.session, found.request)
-    ctx.live(
-        key,
-        person.tg_user_id,
-        "help/ping",
-        lang=lang,
-        markup=markup,
-        ref=found.ref,
-        building=building,
-        unit=unit,
-        category=found.request.category,
-        urgency=found.request.urgency,
-        status=found.task.status,
-        mine=found.task.assignee_id == person.id,
-    )
+    take = Button(ctx.label("help_take", lang=lang), TakeHelp(found.request.id).pack())
+    return {
+        "markup": Keyboard.of([take]) if is_open else None,
+        "ref": found.ref,
+        "building": building,
+        "unit": unit,
+        "category": found.request.category,
+        "urgency": found.request.urgency,
+        "status": found.task.status,
+    }
 
 
 def _refresh(ctx: Emitter, found: Help) -> None:
