@@ -136,6 +136,8 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.NotOnShift: _as("errors/shift_not_on"),
     e.ShiftStarted: _as("errors/shift_started"),
     e.ShiftRuleBroken: _as("errors/shift_rule"),
+    # the task board
+    e.UnknownTaskFilter: _as("errors/task_filter"),
     # times
     e.BadTime: _as("errors/when_bad_time"),
     e.DeadlineInPast: _as("errors/when_in_past"),

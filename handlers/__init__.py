@@ -12,6 +12,7 @@ from handlers import (
     households,
     onboarding,
     shifts,
+    tasks,
 )
 
 ROUTERS = [
@@ -25,5 +26,6 @@ ROUTERS = [
     help_intake.router,
     help_requests.router,
     shifts.router,
+    tasks.router,
     greeting.router,
 ]

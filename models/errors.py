@@ -548,3 +548,13 @@ class ShiftRuleBroken(DomainError):
 
     def __init__(self, ref: str, violation: object) -> None:
         super().__init__(ref=ref, violation=violation)
+
+
+# -- the task board ----------------------------------------------------------------------------
+
+
+class UnknownTaskFilter(DomainError):
+    """A /tasks filter Linli does not know; values: `text`, `choices`."""
+
+    def __init__(self, text: str, choices: tuple[str, ...] = ()) -> None:
+        super().__init__(text=text, choices=choices)

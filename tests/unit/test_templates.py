@@ -16,6 +16,7 @@ from models.people import SKILLS, Profile
 from sandbox.markup import MAX_TEXT, check_text
 from tests.unit.help_samples import HELP_SAMPLES
 from tests.unit.shift_samples import SHIFT_SAMPLES
+from tests.unit.task_samples import TASK_SAMPLES
 
 PROFILE = Profile(
     name="刘芳 <Fang>",
@@ -508,6 +509,7 @@ LABEL_BUTTONS = (
 )
 SAMPLES.update(HELP_SAMPLES)
 SAMPLES.update(SHIFT_SAMPLES)
+SAMPLES.update(TASK_SAMPLES)
 
 
 def _names() -> list[str]:
