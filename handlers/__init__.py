@@ -11,6 +11,7 @@ from handlers import (
     help_requests,
     households,
     onboarding,
+    shift_roster,
     shifts,
     tasks,
 )
@@ -26,6 +27,7 @@ ROUTERS = [
     help_intake.router,
     help_requests.router,
     shifts.router,
+    shift_roster.router,
     tasks.router,
     greeting.router,
 ]

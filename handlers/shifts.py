@@ -13,8 +13,9 @@ from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.refusals import Usage
 from bot.routing import Router
 from handlers.identity import can_reach, sender_person
+from handlers.shift_calendar import calendar_of
 from models.chat_language import group_language
-from models.people import Person, bound_building, leaders_of
+from models.people import Building, Person, bound_building, leaders_of
 from models.shift_notices import due_notices
 from models.shift_spec import parse_shift
 from models.shifts import (
@@ -167,11 +168,11 @@ async def cancelshift(ctx: Ctx) -> None:
 @router.command("shifts", needs_bound=True)
 async def shifts(ctx: Ctx) -> None:
     """/shifts: the building's coming shifts, gaps first to the eye."""
-    building = await _building_here(ctx)
+    building = await building_here(ctx)
     ctx.reply("shifts/list", views=await upcoming(ctx.session, building, ctx.clock.now()))
 
 
-async def _building_here(ctx: Ctx) -> int:
+async def building_here(ctx: Ctx) -> int:
     """The group's building; in private, the building of the person's household."""
     if ctx.incoming.chat.is_group:
         return (await bound_building(ctx.session, ctx.incoming.chat.id)).id
@@ -240,6 +241,19 @@ async def drop(ctx: Ctx) -> None:
 async def myshifts(ctx: Ctx) -> None:
     """/myshifts: one's coming shifts, each with [Drop]."""
     mine = await shifts_of(ctx.session, ctx.person, ctx.clock.now())
+    wants = ctx.incoming.args.strip().lower()
+    if wants == "ics":
+        building = await ctx.session.get(Building, mine[0].building_id) if mine else None
+        ctx.send_file(
+            ctx.incoming.chat.id,
+            "linli-shifts.ics",
+            calendar_of(mine, building.name if building else ""),
+            caption="shifts/calendar_caption",
+            count=len(mine),
+        )
+        return
+    if wants:
+        raise Usage(command="myshifts")
     rows = [
         [Button(ctx.label("shift_drop_ref", s.ref), DropSlot(s.id).pack())]
         for s in mine

@@ -396,6 +396,23 @@ async def upcoming(
     return [await view(session, s) for s in rows]
 
 
+async def roster(
+    session: AsyncSession, building_id: int, start: datetime, end: datetime
+) -> list[ShiftView]:
+    """The building's live shifts that overlap [start, end), in time order, with names."""
+    rows = await session.scalars(
+        select(Shift)
+        .where(
+            Shift.building_id == building_id,
+            Shift.cancelled_at.is_(None),
+            Shift.starts_at < end,
+            Shift.ends_at > start,
+        )
+        .order_by(Shift.starts_at, Shift.id)
+    )
+    return [await view(session, s) for s in rows]
+
+
 async def shifts_of(session: AsyncSession, person: Person | None, now: datetime) -> list[Shift]:
     """The volunteer's shifts that have not ended, soonest first."""
     if person is None or not person.is_volunteer:

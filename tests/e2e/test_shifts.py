@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
+from icalendar import Calendar
 from sqlalchemy import func, select
 
 from models.people import bound_building, ensure_person, register_household
@@ -90,6 +91,16 @@ async def test_five_volunteers_race_for_three_slots(bot: BotWorld) -> None:
     card = await people.wait_for(w.group, says("门岗 Gate duty", "2/3", "缺 1 人"))
     assert "已报名" in await _take(bot, losers[0], w.group, card, 1)
     await people.wait_for(w.group, says("门岗 Gate duty", "3/3"))
+    # Everyone may read the roster: names of volunteers on duty, never phones.
+    await people.say(losers[1], w.group, "/roster week")
+    roster = await people.wait_for(w.group, says("未来 7 天的排班", "S-1"))
+    assert sum(name in text_of(roster) for name in ("Sarah", "Tom", "梅梅", "Kai", "Bob")) == 3
+    # A volunteer's own shifts as a calendar file.
+    await people.say(losers[0], losers[0], "/myshifts ics")
+    ics = await people.wait_for(losers[0], lambda m: bool(m.get("document")))
+    calendar = Calendar.from_ical(await people.file(ics["document"]["file_id"]))
+    events = [c for c in calendar.walk("VEVENT")]
+    assert [str(e["uid"]) for e in events] == ["shift-1@linli"]
     # An overlapping shift is refused with its reason, and nothing is written.
     await people.say(w.leader, w.group, "/shift 物资 Supplies | 明天 10:00-14:00 | 2")
     second = await people.wait_for(w.group, says("物资 Supplies", "0/2"))
