@@ -554,7 +554,7 @@ class ShiftRuleBroken(DomainError):
 
 
 class RollcallSyntax(DomainError):
-    """A /rollcall line Linli cannot read; values: `expected` (parts, title, when, window), `text`."""
+    """An unreadable /rollcall line; values: `expected` (parts, title, when, window), `text`."""
 
     def __init__(self, expected: str, text: str = "") -> None:
         super().__init__(expected=expected, text=text)
