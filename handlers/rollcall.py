@@ -19,12 +19,13 @@ from handlers.identity import can_reach, sender_person
 from models.chat_language import group_language
 from models.people import Person, bound_building, leaders_of
 from models.rollcall_answers import (
+    Report,
     answer_care,
     answer_rollcall,
     care_rounds,
     claim_followup,
-    close_report,
     followup_volunteers,
+    rollcall_steps,
     silent_people,
     tally,
 )
@@ -33,7 +34,6 @@ from models.rollcalls import (
     Due,
     RunStatus,
     change_rollcall,
-    due_rollcall_steps,
     load_run,
     parse_rollcall_ref,
     rollcalls_of,
@@ -150,7 +150,7 @@ async def rollcall(ctx: Ctx) -> None:
     )
     ctx.reply("rollcall/scheduled", item=made, opened=opened is not None)
     if opened is not None:
-        await _take(ctx, opened)
+        await _open(ctx, opened)
 
 
 @router.command("rollcalls", where="group", needs_bound=True)
@@ -251,17 +251,13 @@ async def on_followup(ctx: Ctx) -> None:
 @router.job
 async def rollcall_clock(ctx: Emitter) -> None:
     """Open, remind and close rollcall runs; each step is taken once, whoever ticks."""
-    for due in await due_rollcall_steps(ctx.session, ctx.clock.now(), ctx.settings.tz):
-        await _take(ctx, due)
-
-
-async def _take(ctx: Emitter, due: Due) -> None:
-    if due.step == "open":
-        await _open(ctx, due)
-    elif due.step == "remind":
-        await _remind(ctx, due)
-    elif due.step == "close":
-        await _close(ctx, due)
+    for due, report in await rollcall_steps(ctx.session, ctx.clock.now(), ctx.settings.tz):
+        if due.step == "open":
+            await _open(ctx, due)
+        elif due.step == "remind":
+            await _remind(ctx, due)
+        elif due.step == "close" and report is not None:
+            await _close(ctx, due, report)
     # A missed run is only recorded: its window passed while Linli was not running.
 
 
@@ -308,9 +304,8 @@ async def _remind(ctx: Emitter, due: Due) -> None:
             )
 
 
-async def _close(ctx: Emitter, due: Due) -> None:
+async def _close(ctx: Emitter, due: Due, report: Report) -> None:
     run, made = due.run, due.rollcall
-    report = await close_report(ctx.session, run, made, ctx.clock.now())
     ctx.refresh(card_key(run.id), made.chat_id)
     for leader in await leaders_of(ctx.session, made.building_id):
         if can_reach(leader):

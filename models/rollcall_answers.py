@@ -34,7 +34,7 @@ from models.errors import NotInRollcall, RegistrationPending, RollcallClosed, Ta
 from models.help_requests import Help, file_request, load_help, open_request_of
 from models.people import Household, Person, is_coordinator, is_leader
 from models.rollcall_spec import Audience
-from models.rollcalls import Rollcall, RollcallRun, RunStatus, load_run
+from models.rollcalls import Due, Rollcall, RollcallRun, RunStatus, due_rollcall_steps, load_run
 from models.tasks import ACTIVE, CANCELLED, Task, claim_task, close_task, open_task
 
 IntPK = BigInteger().with_variant(Integer, "sqlite")
@@ -501,3 +501,16 @@ async def claim_followup(
     await claim_task(session, task.id, person.id, now)
     target = await session.get(Household, task.details.get("household"))
     return task, target.label if target else ""
+
+
+async def rollcall_steps(
+    session: AsyncSession, now: datetime, tz: ZoneInfo
+) -> list[tuple[Due, Report | None]]:
+    """Take the due steps of every run; a close also freezes its tally and opens follow-ups."""
+    taken = []
+    for due in await due_rollcall_steps(session, now, tz):
+        report = (
+            await close_report(session, due.run, due.rollcall, now) if due.step == "close" else None
+        )
+        taken.append((due, report))
+    return taken
