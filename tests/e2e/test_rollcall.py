@@ -138,7 +138,9 @@ async def test_two_silent_runs_open_a_followup_for_volunteers(bot: BotWorld) -> 
     await people.wait_for(w.group, says("已安排点名 R-1"))
     for day in (1, 2):
         await _to_next(bot, 8)
-        card = await people.wait_for(w.group, lambda m, d=day: f"rc:a:{d}:well" in buttons(m))
+        card = await people.wait_for(
+            w.group, lambda m, d=day: f"rc:a:{d}:well" in buttons(m), timeout=40
+        )
         assert "已报平安" in await _tap(bot, sarah, w.group, card, f"rc:a:{day}:well")
         if day == 1:
             assert "已报平安" in await _tap(bot, tom, w.group, card, f"rc:a:{day}:well")
