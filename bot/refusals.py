@@ -175,6 +175,14 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.BadPeople: _as("errors/shift_bad_people"),
     e.UnknownShiftSkill: _as("errors/shift_unknown_skill"),
     e.TooManyOccurrences: _as("errors/shift_too_many"),
+    # rollcalls
+    e.RollcallSyntax: _as("errors/rollcall_syntax"),
+    e.RollcallWindow: _as("errors/rollcall_window"),
+    e.RollcallInPast: _as("errors/rollcall_in_past"),
+    e.UnknownAudience: _as("errors/rollcall_unknown_audience"),
+    e.NoSuchRollcall: _as("errors/rollcall_not_found"),
+    e.RollcallClosed: _as("errors/rollcall_closed"),
+    e.NotInRollcall: _as("errors/rollcall_not_in"),
 }
 
 

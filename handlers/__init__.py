@@ -11,6 +11,7 @@ from handlers import (
     help_requests,
     households,
     onboarding,
+    rollcall,
     shift_roster,
     shifts,
     tasks,
@@ -29,5 +30,6 @@ ROUTERS = [
     shifts.router,
     shift_roster.router,
     tasks.router,
+    rollcall.router,
     greeting.router,
 ]

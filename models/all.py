@@ -9,6 +9,8 @@ from models import (  # noqa: F401
     outbox,
     people,
     records,
+    rollcall_answers,
+    rollcalls,
     shift_notices,
     shifts,
     tasks,

@@ -558,3 +558,52 @@ class UnknownTaskFilter(DomainError):
 
     def __init__(self, text: str, choices: tuple[str, ...] = ()) -> None:
         super().__init__(text=text, choices=choices)
+
+
+# -- rollcalls ---------------------------------------------------------------------------------
+
+
+class RollcallSyntax(DomainError):
+    """An unreadable /rollcall line; values: `expected` (parts, title, when, window), `text`."""
+
+    def __init__(self, expected: str, text: str = "") -> None:
+        super().__init__(expected=expected, text=text)
+
+
+class RollcallWindow(DomainError):
+    """A window that cannot be: `reason` end_before_start, too_long, empty or clock; `text`."""
+
+    def __init__(self, text: str = "", reason: str = "end_before_start") -> None:
+        super().__init__(text=text, reason=reason)
+
+
+class RollcallInPast(DomainError):
+    """A one-off rollcall whose window has already ended; values: `text`."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text=text)
+
+
+class UnknownAudience(DomainError):
+    """Not households, volunteers or care; values: `text` (as typed, clipped)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text=text)
+
+
+class NoSuchRollcall(DomainError):
+    """No rollcall of this building has this number; values: `ref` (R-3)."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class RollcallClosed(DomainError):
+    """The rollcall's window has closed; values: `closed_at` (when it closed)."""
+
+    def __init__(self, closed_at: datetime) -> None:
+        super().__init__(closed_at=closed_at)
+
+
+class NotInRollcall(DomainError):
+    """The person is not among those this rollcall asks (another building, not a volunteer)."""

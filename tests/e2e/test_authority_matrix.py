@@ -25,6 +25,7 @@ from models.people import (
     ensure_person,
     register_household,
 )
+from models.rollcalls import Rollcall
 from tests.e2e.conftest import BotWorld
 from tests.e2e.groupbuy_helpers import says, start_privately
 
@@ -148,6 +149,7 @@ async def _authority(bot: BotWorld) -> tuple:
             ),
             sorted((await s.execute(select(Household.id))).all()),
             sorted((await s.execute(select(CareResident.id, CareResident.volunteer_id))).all()),
+            sorted((await s.execute(select(Rollcall.id, Rollcall.status))).all()),
         )
 
 
@@ -194,6 +196,11 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     await command(f"/care pair C-{care} {volunteer}", ALLOWED, "只有本楼的楼组长", "有志愿者了")
     await command(f"/care unpair C-{care}", ALLOWED, "只有本楼的楼组长", "没有志愿者了")
     await command("/care list", ALLOWED, "只有本楼的楼组长", "重点人群 2 位")
+    await command(
+        "/rollcall daily 08:00-10:00 | 报平安", ALLOWED, "只有本楼的楼组长", "已安排点名 R-"
+    )
+    await command("/rollcall pause R-1", ALLOWED, "只有本楼的楼组长", "已暂停")
+    await command("/rollcall stop R-1", ALLOWED, "只有本楼的楼组长", "已停止")
     # Moving the group: only its admin who leads its building (the leader created the group).
     await tap(f"bd:{world.other_building_id}:{world.bind_message}:0", {"leader"}, "只有群主")
     if kind not in ALLOWED:

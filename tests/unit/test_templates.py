@@ -15,6 +15,7 @@ from models.groupbuy import Board, GroupBuy, ItemTotal, OrderChange, OrderLine
 from models.people import SKILLS, Profile
 from sandbox.markup import MAX_TEXT, check_text
 from tests.unit.help_samples import HELP_SAMPLES
+from tests.unit.rollcall_samples import ROLLCALL_SAMPLES
 from tests.unit.shift_samples import SHIFT_SAMPLES
 from tests.unit.task_samples import TASK_SAMPLES
 
@@ -510,6 +511,7 @@ LABEL_BUTTONS = (
 SAMPLES.update(HELP_SAMPLES)
 SAMPLES.update(SHIFT_SAMPLES)
 SAMPLES.update(TASK_SAMPLES)
+SAMPLES.update(ROLLCALL_SAMPLES)
 
 
 def _names() -> list[str]:

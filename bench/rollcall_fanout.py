@@ -1,0 +1,141 @@
+"""Rollcall fan-out: a rollcall opens in the same minute in 1,000 bound groups.
+
+    python -m bench.rollcall_fanout [--groups 1000] [--framework ptb] [--database URL]
+
+The groups are created in the sandbox (which enforces Telegram's 30 messages a second) and bound
+in the database, each with a one-off rollcall opening at the same instant. The bot runs in this
+process with a one-second tick (the bench measures delivery, not the tick). Reports the rate of
+card posts, the 429s the sandbox answered and how many of the cards were posted, as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import Linli
+from bot.settings import Settings
+from models.authority import bind_chat
+from models.base import create_engine, session_factory
+from models.migrate import upgrade_database
+from models.people import ensure_person
+from models.rollcalls import Rollcall
+from sandbox.client import People
+from sandbox.server import SANDBOX_TOKEN, SandboxServer
+
+OPEN_AFTER = timedelta(seconds=20)  # time to seed before the rollcalls open
+TITLE = "每日报平安 Fan-out"
+
+
+async def seed(database: str, settings: Settings, groups: list[int], leader: int) -> datetime:
+    """Bind every group to its own building with a rollcall opening at one instant."""
+    engine = create_engine(database)
+    await upgrade_database(engine)
+    sessions = session_factory(engine)
+    now = datetime.now(UTC)
+    opens = now + OPEN_AFTER
+    async with sessions() as session, session.begin():
+        boss = await ensure_person(session, leader, "楼组长", now)
+        for number, group in enumerate(groups):
+            binding = await bind_chat(
+                session,
+                chat_id=group,
+                title=f"{number}号楼",
+                building_name=f"{number}号楼",
+                community_name=settings.community_name,
+                timezone=settings.timezone,
+                binder=boss,
+                is_chat_admin=True,
+                now=now,
+            )
+            session.add(
+                Rollcall(
+                    building_id=binding.building_id,
+                    chat_id=group,
+                    title=TITLE,
+                    audience="households",
+                    repeat="once",
+                    days=[],
+                    start_minute=0,
+                    minutes=60,
+                    once_at=opens,
+                    status="active",
+                    since=now,
+                    created_at=now,
+                )
+            )
+    await engine.dispose()
+    return opens
+
+
+async def run(groups: int, framework: str, database: str) -> dict:
+    """Open the rollcalls and measure how their cards go out."""
+    server = SandboxServer()
+    root = await server.start()
+    settings = Settings(
+        TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN,
+        LINLI_API_URL=root,
+        LINLI_DATABASE_URL=database,
+        LINLI_FRAMEWORK=framework,
+        _env_file=None,
+    )
+    people = People(root)
+    leader = await people.add_user("楼组长")
+    # Groups are made before the bot starts; its greetings on joining are not what is measured.
+    chats = [await people.add_group(f"{n}号楼", creator_id=leader) for n in range(groups)]
+    opens = await seed(database, settings, chats, leader)
+    app = Linli(settings, tick_seconds=1.0)
+    await app.start()
+    try:
+        await asyncio.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()))
+        started = time.monotonic()
+        wanted = set(chats)
+        cards: list[dict] = []
+        while time.monotonic() - started < 600:
+            calls = await people.calls("sendMessage")
+            cards = [c for c in calls if c["chat_id"] in wanted and c["at"] >= opens.timestamp()]
+            if sum(1 for c in cards if c["ok"]) >= groups:
+                break
+            await asyncio.sleep(1.0)
+        posted = [c for c in cards if c["ok"]]
+        times = sorted(c["at"] for c in posted)
+        span = times[-1] - times[0] if len(times) > 1 else 0.0
+        every = [c for c in await people.calls() if c["at"] >= opens.timestamp()]
+        return {
+            "framework": framework,
+            "database": database.split(":")[0],
+            "groups": groups,
+            "cards_posted": len({c["chat_id"] for c in posted}),
+            "first_card_after_open_seconds": round(times[0] - opens.timestamp(), 1)
+            if times
+            else None,
+            "all_cards_seconds": round(times[-1] - opens.timestamp(), 1) if times else None,
+            "messages_per_second": round((len(times) - 1) / span, 1) if span else None,
+            "rejected_429": sum(1 for c in every if c["error_code"] == 429),
+        }
+    finally:
+        await app.stop()
+        await people.close()
+        await server.stop()
+
+
+def main() -> None:
+    """Parse arguments, run the fan-out, print the figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--groups", type=int, default=1000)
+    parser.add_argument("--framework", choices=("ptb", "aiogram"), default="ptb")
+    parser.add_argument("--database", help="SQLAlchemy URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        database = args.database or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+        figures = asyncio.run(run(args.groups, args.framework, database))
+    print(json.dumps(figures, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
