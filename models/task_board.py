@@ -28,7 +28,7 @@ PAGE_SIZE = 12
 KINDS: dict[str, tuple[str, ...]] = {
     "help": ("help",),
     "shift": ("shift_slot",),
-    "care": ("care_gap",),
+    "care": ("care_gap", "care_check"),
     "followup": ("rollcall_followup",),
     "pickup": ("pickup",),
 }
@@ -58,7 +58,12 @@ _WORDS = {
 VOLUNTEER_KINDS = ("help", "shift_slot", "rollcall_followup")
 GENERIC_CLAIMS = ("rollcall_followup",)
 # The detail that names each kind's own row, for a short reference (H-17, S-12, C-3).
-_REFS = {"help": ("request", "H"), "shift_slot": ("shift", "S"), "care_gap": ("care_id", "C")}
+_REFS = {
+    "help": ("request", "H"),
+    "shift_slot": ("shift", "S"),
+    "care_gap": ("care_id", "C"),
+    "care_check": ("care", "C"),
+}
 
 
 def parse_task_filter(text: str) -> str:
@@ -189,7 +194,8 @@ async def finish_board_task(
 
 async def task_place(session: AsyncSession, task: Task) -> str | None:
     """The room a task is about ("3-502"), for whoever holds it; None if it names none."""
-    household_id = task.details.get("household_id")
+    # Pickups name it `household_id`, rollcall follow-ups `household`.
+    household_id = task.details.get("household_id", task.details.get("household"))
     household = await session.get(Household, household_id) if household_id else None
     return household.label if household else None
 

@@ -164,3 +164,20 @@ async def test_pages_stay_short(sessions: Sessions) -> None:
         assert priorities == sorted(priorities, reverse=True)
         last = await task_board(s, p["leader"], filter="all", page=9, now=NOW)
         assert (last.page, len(last.rows)) == (3, 34 - 2 * PAGE_SIZE)
+
+
+async def test_a_rollcall_follow_up_names_its_room(sessions: Sessions) -> None:
+    """Follow-ups from rollcalls name their household as `household`: the taker sees the room."""
+    async with sessions() as s, s.begin():
+        p = await _world(s)
+        task = await open_task(
+            s,
+            kind="rollcall_followup",
+            source_ref="rollcall:1:9",
+            now=NOW,
+            building_id=(await task_board(s, p["leader"], filter="all", page=1, now=NOW))
+            .rows[0]
+            .task.building_id,
+            details={"household": p["resident"].household_id, "rollcall": 1, "run": 1},
+        )
+        assert await task_place(s, task) == "502"
