@@ -173,6 +173,9 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.BadPeople: _as("errors/shift_bad_people"),
     e.UnknownShiftSkill: _as("errors/shift_unknown_skill"),
     e.TooManyOccurrences: _as("errors/shift_too_many"),
+    # rosters
+    e.NotInVolunteerPool: _as("errors/not_in_pool"),
+    e.RosterWhichBuilding: _as("errors/roster_which_building"),
 }
 
 

@@ -13,6 +13,7 @@ from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.refusals import Usage
 from bot.routing import Router
 from handlers.identity import can_reach, sender_person
+from handlers.shift_exports import send_calendar
 from models.chat_language import group_language
 from models.people import Person, bound_building, leaders_of
 from models.shift_notices import due_notices
@@ -238,7 +239,13 @@ async def drop(ctx: Ctx) -> None:
 
 @router.command("myshifts", where="private", audience="volunteer")
 async def myshifts(ctx: Ctx) -> None:
-    """/myshifts: one's coming shifts, each with [Drop]."""
+    """/myshifts: one's coming shifts, each with [Drop]; `/myshifts ics`: as a calendar file."""
+    option = ctx.incoming.args.strip().lower()
+    if option:
+        if option != "ics":
+            raise Usage(command="myshifts")
+        await send_calendar(ctx)
+        return
     mine = await shifts_of(ctx.session, ctx.person, ctx.clock.now())
     rows = [
         [Button(ctx.label("shift_drop_ref", s.ref), DropSlot(s.id).pack())]

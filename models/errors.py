@@ -548,3 +548,20 @@ class ShiftRuleBroken(DomainError):
 
     def __init__(self, ref: str, violation: object) -> None:
         super().__init__(ref=ref, violation=violation)
+
+
+# -- rosters -----------------------------------------------------------------------------------
+
+
+class NotInVolunteerPool(DomainError):
+    """A leader's /assign names someone outside the volunteer pool; values: `name` (or "")."""
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name=name[:64])
+
+
+class RosterWhichBuilding(DomainError):
+    """A roster asked for in private by someone with no building of their own to read."""
+
+    def __init__(self) -> None:
+        super().__init__()

@@ -15,6 +15,7 @@ from models.groupbuy import Board, GroupBuy, ItemTotal, OrderChange, OrderLine
 from models.people import SKILLS, Profile
 from sandbox.markup import MAX_TEXT, check_text
 from tests.unit.help_samples import HELP_SAMPLES
+from tests.unit.roster_samples import ROSTER_SAMPLES
 from tests.unit.shift_samples import SHIFT_SAMPLES
 
 PROFILE = Profile(
@@ -130,7 +131,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "errors/usage": [
         {"command": c}
         for c in ("bind", "leader", "unleader", "coordinator", "register", "lang", "other")
-    ],
+    ]
+    + [{"command": c} for c in ("assign", "roster", "myshifts")],
     "errors/leader_target": [{}],
     "errors/not_a_leader_target": [{}],
     "errors/not_a_volunteer": [{}, {"private": True}, {"private": False}],
@@ -508,6 +510,7 @@ LABEL_BUTTONS = (
 )
 SAMPLES.update(HELP_SAMPLES)
 SAMPLES.update(SHIFT_SAMPLES)
+SAMPLES.update(ROSTER_SAMPLES)
 
 
 def _names() -> list[str]:
