@@ -25,6 +25,7 @@ from models.people import (
     ensure_person,
     register_household,
 )
+from models.shifts import Shift, ShiftAssignment
 from tests.e2e.conftest import BotWorld
 from tests.e2e.groupbuy_helpers import says, start_privately
 
@@ -52,6 +53,7 @@ class World:
     request_id: int  # a rogue group's pending request for this building
     bind_message: int  # a bot message in the group to tap forged buttons on
     care_id: int = 0  # a vulnerable resident of the building, without a volunteer
+    shift_id: int = 0  # a shift of the building, with free slots
 
 
 async def _world(bot: BotWorld) -> World:
@@ -70,6 +72,9 @@ async def _world(bot: BotWorld) -> World:
     await start_privately(bot, [*ids.values()])
     await people.say(ids["leader"], group, "/bind 3号楼")
     bound = await people.wait_for(group, says("本群已绑定到"))
+    # The shift's card is posted now, so the commands below only edit it.
+    await people.say(ids["leader"], group, "/shift 门岗 | 明天 08:00-12:00 | 3")
+    await people.wait_for(group, says("门岗", "0/3"))
     async with bot.sessions() as s, s.begin():
         person = {k: await ensure_person(s, u, k, now) for k, u in ids.items()}
         await s.flush()
@@ -113,6 +118,7 @@ async def _world(bot: BotWorld) -> World:
         care = await add_care_resident(
             s, actor=person["leader"], text="3-301 王奶奶 | 独居老人", now=now, chat_id=group
         )
+        shift_id = await s.scalar(select(Shift.id))
         return World(
             group,
             building_id,
@@ -124,6 +130,7 @@ async def _world(bot: BotWorld) -> World:
             request.id,
             bound["message_id"],
             care.resident.id,
+            shift_id or 0,
         )
 
 
@@ -148,6 +155,10 @@ async def _authority(bot: BotWorld) -> tuple:
             ),
             sorted((await s.execute(select(Household.id))).all()),
             sorted((await s.execute(select(CareResident.id, CareResident.volunteer_id))).all()),
+            sorted((await s.execute(select(Shift.id, Shift.filled, Shift.cancelled_at))).all()),
+            sorted(
+                (await s.execute(select(ShiftAssignment.shift_id, ShiftAssignment.person_id))).all()
+            ),
         )
 
 
@@ -194,6 +205,10 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     await command(f"/care pair C-{care} {volunteer}", ALLOWED, "只有本楼的楼组长", "有志愿者了")
     await command(f"/care unpair C-{care}", ALLOWED, "只有本楼的楼组长", "没有志愿者了")
     await command("/care list", ALLOWED, "只有本楼的楼组长", "重点人群 2 位")
+    shift = f"S-{world.shift_id}"
+    await command("/shift 物资 | 明天 14:00-16:00 | 2", ALLOWED, "只有本楼的楼组长", "物资")
+    await command(f"/assign {shift} {volunteer}", ALLOWED, "只有本楼的楼组长", "已安排")
+    await command(f"/cancelshift {shift}", ALLOWED, "只有本楼的楼组长", f"已取消班次 {shift}")
     # Moving the group: only its admin who leads its building (the leader created the group).
     await tap(f"bd:{world.other_building_id}:{world.bind_message}:0", {"leader"}, "只有群主")
     if kind not in ALLOWED:
