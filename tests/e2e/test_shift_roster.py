@@ -58,15 +58,25 @@ async def test_a_leader_assigns_by_reply_and_the_roster_shows_names_not_phones(
     # Bad input is explained, and changes nothing.
     await people.say(w.leader, w.group, "/assign S-2")
     await people.wait_for(w.group, says("回复志愿者的消息发 /assign"))
+    await people.say(w.leader, w.group, f"/assign S-99 {tom}")
+    await people.wait_for(w.group, says("S-99"))
     await people.say(w.leader, w.group, f"/assign S-2 {w.leader}")
     await people.wait_for(w.group, says("还不是志愿者"))
     await people.say(tom, w.group, f"/assign S-2 {tom}")
     await people.wait_for(w.group, says("只有本楼的楼组长"))
+    # Tom blocked the bot: the leader is told honestly that he was not reached.
+    async with bot.sessions() as session, session.begin():
+        person = await session.scalar(select(Person).where(Person.tg_user_id == tom))
+        assert person is not None
+        person.started_private = False
+    await people.say(w.leader, w.group, f"/assign S-1 {tom}")
+    await people.wait_for(w.group, says("已安排 Tom 上 S-1", "2/2", "没能私信告诉 TA"))
+    assert not [m for m in await people.bot_messages(tom) if "楼组长安排你" in text_of(m)]
     async with bot.sessions() as session:
         on = await session.scalars(
             select(ShiftAssignment.shift_id).order_by(ShiftAssignment.shift_id)
         )
-        assert list(on) == [1, 2]
+        assert list(on) == [1, 1, 2]
 
     # The next morning, a volunteer asks for today's roster in the group: names, no phones.
     async with bot.sessions() as session:
@@ -79,7 +89,7 @@ async def test_a_leader_assigns_by_reply_and_the_roster_shows_names_not_phones(
     await people.say(tom, w.group, "/roster today")
     roster = await people.wait_for(w.group, says("值班表", "3号楼"))
     text = text_of(roster)
-    assert "S-1" in text and "S-2" in text and "Sarah" in text, text
+    assert "S-1" in text and "S-2" in text and "Sarah" in text and "Tom" in text, text
     assert "缺 1 人" in text, text
     assert not any(phone in text for phone in PHONES), text
     await people.say(tom, w.group, "/roster someday")
