@@ -25,7 +25,7 @@ from models.shift_roster import (
     roster_building,
     roster_window,
 )
-from models.shifts import parse_shift_ref
+from models.shifts import ShiftView, parse_shift_ref
 
 router = Router("shift_roster")
 
@@ -61,7 +61,7 @@ async def roster_command(ctx: Ctx) -> None:
     ctx.reply("shifts/roster", **values, **_fitting(ctx, views, values))
 
 
-def _fitting(ctx: Ctx, views: list, values: dict[str, Any]) -> dict[str, Any]:
+def _fitting(ctx: Ctx, views: list[ShiftView], values: dict[str, Any]) -> dict[str, Any]:
     """As many shifts as fit one message, the rest counted (200-slot shifts have long rows)."""
     shown = min(len(views), ROSTER_ROWS)
     while True:
