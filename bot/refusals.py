@@ -183,6 +183,9 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.NoSuchRollcall: _as("errors/rollcall_not_found"),
     e.RollcallClosed: _as("errors/rollcall_closed"),
     e.NotInRollcall: _as("errors/rollcall_not_in"),
+    # rosters
+    e.NotInVolunteerPool: _as("errors/not_in_pool"),
+    e.RosterWhichBuilding: _as("errors/roster_which_building"),
 }
 
 

@@ -40,6 +40,7 @@ from handlers.groupbuy_views import (
     to_people,
 )
 from handlers.identity import can_reach, sender_person
+from handlers.shift_exports import export_roster
 from models.chat_language import group_language
 from models.errors import AlreadyPickedUp, UnknownPickupCode
 from models.groupbuy import (
@@ -304,7 +305,10 @@ async def unpaid(ctx: Ctx) -> None:
 
 @router.command("export", audience="leader")
 async def export(ctx: Ctx) -> None:
-    """/export [#id]: the orders as CSV and XLSX files, in private."""
+    """/export [#id]: the orders as CSV and XLSX files, in private; `/export roster`: the shifts."""
+    if ctx.incoming.args.strip().lower() == "roster":
+        await export_roster(ctx)
+        return
     await _ask(ctx, EXPORT_LINK, _export, (OPEN, *ENDED, CANCELLED))
 
 

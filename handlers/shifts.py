@@ -13,9 +13,9 @@ from bot.context import Button, Ctx, Emitter, Keyboard
 from bot.refusals import Usage
 from bot.routing import Router
 from handlers.identity import can_reach, sender_person
-from handlers.shift_calendar import calendar_of
+from handlers.shift_exports import send_calendar
 from models.chat_language import group_language
-from models.people import Building, Person, bound_building, leaders_of
+from models.people import Person, bound_building, leaders_of
 from models.shift_notices import due_notices
 from models.shift_spec import parse_shift
 from models.shifts import (
@@ -239,21 +239,14 @@ async def drop(ctx: Ctx) -> None:
 
 @router.command("myshifts", where="private", audience="volunteer")
 async def myshifts(ctx: Ctx) -> None:
-    """/myshifts: one's coming shifts, each with [Drop]."""
-    mine = await shifts_of(ctx.session, ctx.person, ctx.clock.now())
-    wants = ctx.incoming.args.strip().lower()
-    if wants == "ics":
-        building = await ctx.session.get(Building, mine[0].building_id) if mine else None
-        ctx.send_file(
-            ctx.incoming.chat.id,
-            "linli-shifts.ics",
-            calendar_of(mine, building.name if building else ""),
-            caption="shifts/calendar_caption",
-            count=len(mine),
-        )
+    """/myshifts: one's coming shifts, each with [Drop]; `/myshifts ics`: as a calendar file."""
+    option = ctx.incoming.args.strip().lower()
+    if option:
+        if option != "ics":
+            raise Usage(command="myshifts")
+        await send_calendar(ctx)
         return
-    if wants:
-        raise Usage(command="myshifts")
+    mine = await shifts_of(ctx.session, ctx.person, ctx.clock.now())
     rows = [
         [Button(ctx.label("shift_drop_ref", s.ref), DropSlot(s.id).pack())]
         for s in mine

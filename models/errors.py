@@ -607,3 +607,20 @@ class RollcallClosed(DomainError):
 
 class NotInRollcall(DomainError):
     """The person is not among those this rollcall asks (another building, not a volunteer)."""
+
+
+# -- rosters -----------------------------------------------------------------------------------
+
+
+class NotInVolunteerPool(DomainError):
+    """A leader's /assign names someone outside the volunteer pool; values: `name` (or "")."""
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name=name[:64])
+
+
+class RosterWhichBuilding(DomainError):
+    """A roster asked for in private by someone with no building of their own to read."""
+
+    def __init__(self) -> None:
+        super().__init__()

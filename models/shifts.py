@@ -40,7 +40,7 @@ from models.errors import (
 )
 from models.people import Household, Person, require_leader, require_registered
 from models.records import record_service
-from models.rest_rules import RestRules, Stint, check_claim
+from models.rest_rules import RestRules, Stint, Violation, check_claim
 from models.shift_spec import ShiftSpec
 from models.tasks import CANCELLED, DONE, OPEN, open_task
 
@@ -208,11 +208,30 @@ async def claim_slot(
     if volunteer is None or not volunteer.is_volunteer:
         raise NotAVolunteer()
     shift = await load_shift(session, shift_id)
+    broken = await rule_broken(session, shift, volunteer, now=now, rules=rules, tz=tz)
+    if broken is not None:
+        raise ShiftRuleBroken(ref=shift.ref, violation=broken)
+    return await take_slot(session, shift, volunteer, now)
+
+
+async def rule_broken(
+    session: AsyncSession,
+    shift: Shift,
+    volunteer: Person,
+    *,
+    now: datetime,
+    rules: RestRules,
+    tz: ZoneInfo,
+) -> Violation | None:
+    """The rest rule taking the shift would break (None: none); refuses a closed or repeat claim.
+
+    A volunteer's claim is refused on a broken rule; a leader's /assign shows it as a warning.
+    """
     if shift.cancelled_at is not None or shift.ends_at <= now:
         raise ShiftStarted(ref=shift.ref)
     if await _assignment(session, shift.id, volunteer.id) is not None:
         raise AlreadyOnShift(ref=shift.ref)
-    broken = check_claim(
+    return check_claim(
         await stints_of(session, volunteer.id),
         shift.stint,
         rules,
@@ -220,8 +239,10 @@ async def claim_slot(
         required_skill=shift.skill,
         skills=volunteer.skills or (),
     )
-    if broken is not None:
-        raise ShiftRuleBroken(ref=shift.ref, violation=broken)
+
+
+async def take_slot(session: AsyncSession, shift: Shift, volunteer: Person, now: datetime) -> Shift:
+    """Put the volunteer on the shift if a slot is free (the atomic part of a claim)."""
     # The conditional update is the slot: on PostgreSQL it locks the row, so a second claimer
     # waits, then sees the new count; SQLite writers are serialised anyway.
     taken = await session.execute(
@@ -392,23 +413,6 @@ async def upcoming(
         )
         .order_by(Shift.starts_at, Shift.id)
         .limit(limit)
-    )
-    return [await view(session, s) for s in rows]
-
-
-async def roster(
-    session: AsyncSession, building_id: int, start: datetime, end: datetime
-) -> list[ShiftView]:
-    """The building's live shifts that overlap [start, end), in time order, with names."""
-    rows = await session.scalars(
-        select(Shift)
-        .where(
-            Shift.building_id == building_id,
-            Shift.cancelled_at.is_(None),
-            Shift.starts_at < end,
-            Shift.ends_at > start,
-        )
-        .order_by(Shift.starts_at, Shift.id)
     )
     return [await view(session, s) for s in rows]
 

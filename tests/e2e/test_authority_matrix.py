@@ -26,6 +26,7 @@ from models.people import (
     register_household,
 )
 from models.rollcalls import Rollcall
+from models.shifts import Shift, ShiftAssignment
 from tests.e2e.conftest import BotWorld
 from tests.e2e.groupbuy_helpers import says, start_privately
 
@@ -53,6 +54,7 @@ class World:
     request_id: int  # a rogue group's pending request for this building
     bind_message: int  # a bot message in the group to tap forged buttons on
     care_id: int = 0  # a vulnerable resident of the building, without a volunteer
+    shift_id: int = 0  # a shift of the building, with free slots
 
 
 async def _world(bot: BotWorld) -> World:
@@ -71,6 +73,9 @@ async def _world(bot: BotWorld) -> World:
     await start_privately(bot, [*ids.values()])
     await people.say(ids["leader"], group, "/bind 3号楼")
     bound = await people.wait_for(group, says("本群已绑定到"))
+    # The shift's card is posted now, so the commands below only edit it.
+    await people.say(ids["leader"], group, "/shift 门岗 | 明天 08:00-12:00 | 3")
+    await people.wait_for(group, says("门岗", "0/3"))
     async with bot.sessions() as s, s.begin():
         person = {k: await ensure_person(s, u, k, now) for k, u in ids.items()}
         await s.flush()
@@ -114,6 +119,7 @@ async def _world(bot: BotWorld) -> World:
         care = await add_care_resident(
             s, actor=person["leader"], text="3-301 王奶奶 | 独居老人", now=now, chat_id=group
         )
+        shift_id = await s.scalar(select(Shift.id))
         return World(
             group,
             building_id,
@@ -125,6 +131,7 @@ async def _world(bot: BotWorld) -> World:
             request.id,
             bound["message_id"],
             care.resident.id,
+            shift_id or 0,
         )
 
 
@@ -150,6 +157,10 @@ async def _authority(bot: BotWorld) -> tuple:
             sorted((await s.execute(select(Household.id))).all()),
             sorted((await s.execute(select(CareResident.id, CareResident.volunteer_id))).all()),
             sorted((await s.execute(select(Rollcall.id, Rollcall.status))).all()),
+            sorted((await s.execute(select(Shift.id, Shift.filled, Shift.cancelled_at))).all()),
+            sorted(
+                (await s.execute(select(ShiftAssignment.shift_id, ShiftAssignment.person_id))).all()
+            ),
         )
 
 
@@ -201,6 +212,10 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     )
     await command("/rollcall pause R-1", ALLOWED, "只有本楼的楼组长", "已暂停")
     await command("/rollcall stop R-1", ALLOWED, "只有本楼的楼组长", "已停止")
+    shift = f"S-{world.shift_id}"
+    await command("/shift 物资 | 明天 14:00-16:00 | 2", ALLOWED, "只有本楼的楼组长", "物资")
+    await command(f"/assign {shift} {volunteer}", ALLOWED, "只有本楼的楼组长", "已安排")
+    await command(f"/cancelshift {shift}", ALLOWED, "只有本楼的楼组长", f"已取消班次 {shift}")
     # Moving the group: only its admin who leads its building (the leader created the group).
     await tap(f"bd:{world.other_building_id}:{world.bind_message}:0", {"leader"}, "只有群主")
     if kind not in ALLOWED:

@@ -82,12 +82,6 @@ SHIFT_SAMPLES: dict[str, list[dict[str, Any]]] = {
             "auto_out",
         )
     },
-    "shifts/roster": [
-        {"views": [_view(1, 3, ["Sarah"]), _view(0, 2, [])], "more": 0, "week": False},
-        {"views": [], "more": 0, "week": True},
-        {"views": [_view(2, 2, ["A", "B"])], "more": 12, "week": True},
-    ],
-    "shifts/calendar_caption": [{"count": 1}, {"count": 3}],
     "errors/shift_not_found": [{"ref": "S-99"}],
     "errors/shift_full": [{"ref": "S-12"}],
     "errors/shift_already_on": [{"ref": "S-12"}],

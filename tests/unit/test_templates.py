@@ -16,6 +16,7 @@ from models.people import SKILLS, Profile
 from sandbox.markup import MAX_TEXT, check_text
 from tests.unit.help_samples import HELP_SAMPLES
 from tests.unit.rollcall_samples import ROLLCALL_SAMPLES
+from tests.unit.roster_samples import ROSTER_SAMPLES
 from tests.unit.shift_samples import SHIFT_SAMPLES
 from tests.unit.task_samples import TASK_SAMPLES
 
@@ -132,7 +133,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "errors/usage": [
         {"command": c}
         for c in ("bind", "leader", "unleader", "coordinator", "register", "lang", "other")
-    ],
+    ]
+    + [{"command": c} for c in ("assign", "roster", "myshifts")],
     "errors/leader_target": [{}],
     "errors/not_a_leader_target": [{}],
     "errors/not_a_volunteer": [{}, {"private": True}, {"private": False}],
@@ -512,6 +514,7 @@ SAMPLES.update(HELP_SAMPLES)
 SAMPLES.update(SHIFT_SAMPLES)
 SAMPLES.update(TASK_SAMPLES)
 SAMPLES.update(ROLLCALL_SAMPLES)
+SAMPLES.update(ROSTER_SAMPLES)
 
 
 def _names() -> list[str]:
