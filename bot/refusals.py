@@ -173,6 +173,10 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.BadPeople: _as("errors/shift_bad_people"),
     e.UnknownShiftSkill: _as("errors/shift_unknown_skill"),
     e.TooManyOccurrences: _as("errors/shift_too_many"),
+    # calls
+    e.NotInvited: _as("errors/call_not_invited"),
+    e.SwapClosed: _as("errors/swap_closed"),
+    e.OwnSwap: _as("errors/swap_own"),
 }
 
 

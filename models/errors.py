@@ -548,3 +548,27 @@ class ShiftRuleBroken(DomainError):
 
     def __init__(self, ref: str, violation: object) -> None:
         super().__init__(ref=ref, violation=violation)
+
+
+# -- calls -------------------------------------------------------------------------------------
+
+
+class NotInvited(DomainError):
+    """An urgent call's [I'm coming] from someone it was not sent to; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class SwapClosed(DomainError):
+    """The slot offered for a swap was taken, withdrawn or has started; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class OwnSwap(DomainError):
+    """A volunteer tapped their own swap offer; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
