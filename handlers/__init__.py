@@ -11,6 +11,7 @@ from handlers import (
     help_requests,
     households,
     onboarding,
+    shift_calls,
     shifts,
 )
 
@@ -25,5 +26,6 @@ ROUTERS = [
     help_intake.router,
     help_requests.router,
     shifts.router,
+    shift_calls.router,
     greeting.router,
 ]

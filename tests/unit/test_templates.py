@@ -14,6 +14,7 @@ from models.care import CareView
 from models.groupbuy import Board, GroupBuy, ItemTotal, OrderChange, OrderLine
 from models.people import SKILLS, Profile
 from sandbox.markup import MAX_TEXT, check_text
+from tests.unit.call_samples import CALL_SAMPLES
 from tests.unit.help_samples import HELP_SAMPLES
 from tests.unit.shift_samples import SHIFT_SAMPLES
 
@@ -488,6 +489,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
 }
 
 LABEL_BUTTONS = (
+    "call_coming",
+    "swap_take",
     "rebind_yes",
     "rebind_no",
     "share_phone",
@@ -508,6 +511,7 @@ LABEL_BUTTONS = (
 )
 SAMPLES.update(HELP_SAMPLES)
 SAMPLES.update(SHIFT_SAMPLES)
+SAMPLES.update(CALL_SAMPLES)
 
 
 def _names() -> list[str]:
