@@ -25,6 +25,7 @@ from models.people import (
     ensure_person,
     register_household,
 )
+from models.shifts import Shift
 from tests.e2e.conftest import BotWorld
 from tests.e2e.groupbuy_helpers import says, start_privately
 
@@ -148,6 +149,7 @@ async def _authority(bot: BotWorld) -> tuple:
             ),
             sorted((await s.execute(select(Household.id))).all()),
             sorted((await s.execute(select(CareResident.id, CareResident.volunteer_id))).all()),
+            sorted((await s.execute(select(Shift.id, Shift.filled))).all()),
         )
 
 
@@ -194,6 +196,8 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     await command(f"/care pair C-{care} {volunteer}", ALLOWED, "只有本楼的楼组长", "有志愿者了")
     await command(f"/care unpair C-{care}", ALLOWED, "只有本楼的楼组长", "没有志愿者了")
     await command("/care list", ALLOWED, "只有本楼的楼组长", "重点人群 2 位")
+    await command("/call 卸货 Unloading | +1h | 2", ALLOWED, "只有本楼的楼组长", "急召")
+    await command("/fatigue", ALLOWED, "只有本楼的楼组长", "已私聊发给你了")
     # Moving the group: only its admin who leads its building (the leader created the group).
     await tap(f"bd:{world.other_building_id}:{world.bind_message}:0", {"leader"}, "只有群主")
     if kind not in ALLOWED:
