@@ -122,8 +122,7 @@ async def open_call(
         session, leader=leader, building_id=building_id, chat_id=chat_id, spec=spec, now=now
     )
     session.add(ShiftCall(shift_id=shift.id, created_at=now))
-    building = await session.get(Building, building_id)
-    assert building is not None and leader is not None
+    assert leader is not None  # post_shifts required a leader
     invited = await _invite(
         session,
         shift,
