@@ -186,6 +186,10 @@ READINGS: dict[type[e.DomainError], Reading] = {
     # rosters
     e.NotInVolunteerPool: _as("errors/not_in_pool"),
     e.RosterWhichBuilding: _as("errors/roster_which_building"),
+    # calls
+    e.NotInvited: _as("errors/call_not_invited"),
+    e.SwapClosed: _as("errors/swap_closed"),
+    e.OwnSwap: _as("errors/swap_own"),
 }
 
 

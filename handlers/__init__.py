@@ -12,6 +12,7 @@ from handlers import (
     households,
     onboarding,
     rollcall,
+    shift_calls,
     shift_roster,
     shifts,
     tasks,
@@ -31,5 +32,6 @@ ROUTERS = [
     shift_roster.router,
     tasks.router,
     rollcall.router,
+    shift_calls.router,
     greeting.router,
 ]

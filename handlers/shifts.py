@@ -16,6 +16,7 @@ from handlers.identity import can_reach, sender_person
 from handlers.shift_exports import send_calendar
 from models.chat_language import group_language
 from models.people import Person, bound_building, leaders_of
+from models.shift_calls import is_call
 from models.shift_notices import due_notices
 from models.shift_spec import parse_shift
 from models.shifts import (
@@ -73,6 +74,11 @@ def card_key(series_id: int) -> str:
     return f"shift:{series_id}"
 
 
+def recall_key(shift_id: int) -> str:
+    """The live key of a freed slot's re-call in the group (its view: handlers/shift_calls.py)."""
+    return f"recall:{shift_id}"
+
+
 def _lang(ctx: Emitter, person: Person) -> str:
     return person.language or ctx.settings.default_language
 
@@ -113,6 +119,7 @@ async def card_view(ctx: Emitter, key: str) -> None:
         views=shown,
         more=max(0, len(live) - len(shown)),
         cancelled=all(s.cancelled_at is not None for s in shifts),
+        urgent=await is_call(ctx.session, first.id),
     )
 
 
@@ -219,6 +226,8 @@ async def _drop(ctx: Ctx, shift_id: int) -> Shift:
     )
     _confirm(ctx, "shifts/dropped", dropped)
     ctx.refresh(card_key(dropped.series_id or dropped.id), dropped.chat_id)
+    # One re-call message per shift, edited by later drops: the group hears it once.
+    ctx.refresh(recall_key(dropped.id), dropped.chat_id)
     return dropped
 
 

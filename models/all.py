@@ -4,6 +4,7 @@ from models import (  # noqa: F401
     audit,
     care,
     conversations,
+    fatigue,
     groupbuy,
     help_requests,
     outbox,
@@ -11,7 +12,9 @@ from models import (  # noqa: F401
     records,
     rollcall_answers,
     rollcalls,
+    shift_calls,
     shift_notices,
+    shift_swaps,
     shifts,
     tasks,
 )

@@ -594,6 +594,13 @@ class UnknownAudience(DomainError):
 class NoSuchRollcall(DomainError):
     """No rollcall of this building has this number; values: `ref` (R-3)."""
 
+
+# -- calls -------------------------------------------------------------------------------------
+
+
+class NotInvited(DomainError):
+    """An urgent call's [I'm coming] from someone it was not sent to; values: `ref`."""
+
     def __init__(self, ref: str) -> None:
         super().__init__(ref=ref)
 
@@ -624,3 +631,17 @@ class RosterWhichBuilding(DomainError):
 
     def __init__(self) -> None:
         super().__init__()
+
+
+class SwapClosed(DomainError):
+    """The slot offered for a swap was taken, withdrawn or has started; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)
+
+
+class OwnSwap(DomainError):
+    """A volunteer tapped their own swap offer; values: `ref`."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref=ref)

@@ -1,7 +1,7 @@
 """rollcalls: definitions, runs and answers
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30 18:51:50.676112
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import models.base
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

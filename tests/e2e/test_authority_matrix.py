@@ -161,6 +161,7 @@ async def _authority(bot: BotWorld) -> tuple:
             sorted(
                 (await s.execute(select(ShiftAssignment.shift_id, ShiftAssignment.person_id))).all()
             ),
+            sorted((await s.execute(select(Shift.id, Shift.filled))).all()),
         )
 
 
@@ -216,6 +217,8 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     await command("/shift 物资 | 明天 14:00-16:00 | 2", ALLOWED, "只有本楼的楼组长", "物资")
     await command(f"/assign {shift} {volunteer}", ALLOWED, "只有本楼的楼组长", "已安排")
     await command(f"/cancelshift {shift}", ALLOWED, "只有本楼的楼组长", f"已取消班次 {shift}")
+    await command("/call 卸货 Unloading | +1h | 2", ALLOWED, "只有本楼的楼组长", "急召")
+    await command("/fatigue", ALLOWED, "只有本楼的楼组长", "已私聊发给你了")
     # Moving the group: only its admin who leads its building (the leader created the group).
     await tap(f"bd:{world.other_building_id}:{world.bind_message}:0", {"leader"}, "只有群主")
     if kind not in ALLOWED:

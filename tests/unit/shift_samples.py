@@ -49,10 +49,11 @@ SHIFT_SAMPLES: dict[str, list[dict[str, Any]]] = {
             "views": [_view(2, 3, ["Sarah", "<Tom>"]), _view(3, 3, ["A", "B", "C"])],
             "more": more,
             "cancelled": False,
+            "urgent": urgent,
         }
-        for skill, more in ((None, 0), ("medical", 3))
+        for skill, more, urgent in ((None, 0, False), ("medical", 3, True))
     ]
-    + [{"post": "门岗", "skill": None, "views": [], "more": 0, "cancelled": True}],
+    + [{"post": "门岗", "skill": None, "views": [], "more": 0, "cancelled": True, "urgent": False}],
     "shifts/cancelled": [{"ref": "S-12", "told": 1, "on": 2}, {"ref": "S-12", "told": 0, "on": 0}],
     "shifts/cancelled_volunteer": [_SHIFT],
     "shifts/list": [

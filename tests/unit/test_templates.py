@@ -14,6 +14,7 @@ from models.care import CareView
 from models.groupbuy import Board, GroupBuy, ItemTotal, OrderChange, OrderLine
 from models.people import SKILLS, Profile
 from sandbox.markup import MAX_TEXT, check_text
+from tests.unit.call_samples import CALL_SAMPLES
 from tests.unit.help_samples import HELP_SAMPLES
 from tests.unit.rollcall_samples import ROLLCALL_SAMPLES
 from tests.unit.roster_samples import ROSTER_SAMPLES
@@ -492,6 +493,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
 }
 
 LABEL_BUTTONS = (
+    "call_coming",
+    "swap_take",
     "rebind_yes",
     "rebind_no",
     "share_phone",
@@ -515,6 +518,7 @@ SAMPLES.update(SHIFT_SAMPLES)
 SAMPLES.update(TASK_SAMPLES)
 SAMPLES.update(ROLLCALL_SAMPLES)
 SAMPLES.update(ROSTER_SAMPLES)
+SAMPLES.update(CALL_SAMPLES)
 
 
 def _names() -> list[str]:
