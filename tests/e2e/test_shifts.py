@@ -177,3 +177,31 @@ async def test_only_leaders_post_and_bad_input_is_explained(bot: BotWorld) -> No
     await people.wait_for(w.volunteers[0], says("没有找到班次 S-7"))
     async with bot.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Shift)) == 0
+
+
+async def test_a_week_of_night_shifts_meets_the_weekly_limit(bot: BotWorld) -> None:
+    """Nights 22:00-06:00 for 7 days: each is one shift; the sixth night breaks 40 h a week."""
+    w = await shift_world(bot)
+    people = bot.people
+    sarah = w.volunteers[0]
+    # Monday noon in the community's zone, so the week's limit falls on known nights.
+    local = bot.clock.now().astimezone(bot.app.settings.tz)
+    monday = (local - timedelta(days=local.weekday())).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    ) + timedelta(days=7)
+    bot.clock.advance(monday - local)
+    await people.say(
+        w.leader, w.group, "/shift 夜班 Night watch | daily 22:00-06:00 for 7 days | 1"
+    )
+    card = await people.wait_for(w.group, says("夜班 Night watch", "0/1"))
+    takes = [b for b in buttons(card) if b.startswith("sh:take:")]
+    assert len(takes) == 7
+    async with bot.sessions() as session:
+        first = await session.get(Shift, int(takes[0].rsplit(":", 1)[1]))
+        assert first is not None and first.ends_at - first.starts_at == timedelta(hours=8)
+    answers = []
+    for data in takes[:6]:
+        query = await people.tap(sarah, w.group, card["message_id"], data)
+        answers.append(await _answered(bot, query))
+    assert all("已报名" in a for a in answers[:5]), answers
+    assert "这周会有 48 小时" in answers[5] and "40" in answers[5], answers[5]
