@@ -93,7 +93,7 @@ async def test_five_volunteers_race_for_three_slots(bot: BotWorld) -> None:
     await people.wait_for(w.group, says("门岗 Gate duty", "3/3"))
     # Everyone may read the roster: names of volunteers on duty, never phones.
     await people.say(losers[1], w.group, "/roster week")
-    roster = await people.wait_for(w.group, says("未来 7 天的排班", "S-1"))
+    roster = await people.wait_for(w.group, says("值班表", "S-1"))
     assert sum(name in text_of(roster) for name in ("Sarah", "Tom", "梅梅", "Kai", "Bob")) == 3
     # A volunteer's own shifts as a calendar file.
     await people.say(losers[0], losers[0], "/myshifts ics")
