@@ -1,7 +1,8 @@
 """The bot under test, in its own process: times every button tap the dispatcher handles.
 
-Started by bench/groupbuy_burst.py with LINLI_* settings in the environment; on SIGTERM it stops
-and writes the handler latencies (seconds) as JSON to the path given as its argument.
+Started by the benchmarks with LINLI_* settings in the environment; on SIGTERM it stops and
+writes the handler latencies (seconds) as JSON to the path given as its first argument. A second
+argument sets the scheduler's tick in seconds (default: hourly, i.e. no scheduled work).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.dispatch import Dispatcher
 from bot.settings import Settings
 
 
-async def serve(report: str) -> None:
+async def serve(report: str, tick_seconds: float = 3600) -> None:
     """Run the bot until SIGTERM, recording handler latency per button tap."""
     latencies: list[float] = []
     handle = Dispatcher.handle
@@ -31,7 +32,7 @@ async def serve(report: str) -> None:
             latencies.append(time.perf_counter() - started)
 
     Dispatcher.handle = timed  # type: ignore[method-assign]
-    app = Linli(Settings(), tick_seconds=3600)
+    app = Linli(Settings(), tick_seconds=tick_seconds)
     await app.start()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -43,4 +44,4 @@ async def serve(report: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(sys.argv[1]))
+    asyncio.run(serve(sys.argv[1], *(float(a) for a in sys.argv[2:3])))

@@ -79,17 +79,26 @@ class Held:
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Slot:
-    """One call's place in the rate windows, moved to the moment Telegram answers it."""
+    """One call's place in the rate windows: in flight until Telegram answers it."""
 
     windows: tuple[SlidingWindow, ...]
-    stamp: float
+    done: bool = False
 
     def answered(self, now: float) -> None:
         """Count the call from `now`: Telegram may count it as late as its answer."""
-        for window in self.windows:
-            window.restamp(self.stamp, now)
+        self._end(now)
+
+    def unused(self) -> None:
+        """Give the place back: the call was never made."""
+        self._end(None)
+
+    def _end(self, now: float | None) -> None:
+        if not self.done:
+            self.done = True
+            for window in self.windows:
+                window.end(now)
 
 
 class Delivery:
@@ -117,6 +126,7 @@ class Delivery:
         self.limits = limits or Limits()
         # Single process: the windows live in memory (several replicas would share them in Redis).
         self._global = SlidingWindow(self.limits.per_second, 1.0)
+        self._global_turn = asyncio.Lock()  # fair: first come, first served
         self._chat_windows: dict[int, SlidingWindow] = {}
         self._paused_until: dict[int, float] = {}
         self._live_sent_at: dict[str, float] = {}
@@ -219,9 +229,8 @@ class Delivery:
                     # chat, which must not wait behind them.
                     await self._wait(nudged, seconds)
                 case Due(row_id):
-                    slot = await self._pace(chat)
                     try:
-                        await self._deliver(row_id, slot)
+                        await self._deliver(chat, row_id)
                     except Exception:
                         log.exception("delivering outbox row %s failed", row_id)
                         await self.clock.sleep(1.0)
@@ -289,8 +298,8 @@ class Delivery:
         sent_at = self._live_sent_at.get(key)
         return 0.0 if sent_at is None else sent_at + gap - self.clock.monotonic()
 
-    async def _pace(self, chat: int) -> Slot:
-        """Wait for a 429 back-off, the chat's limit and the global limit, in that order."""
+    async def _chat_ready(self, chat: int) -> SlidingWindow:
+        """Wait for a 429 back-off and the chat's own limit; returns the chat's window."""
         pause = self._paused_until.get(chat, 0.0) - self.clock.monotonic()
         if pause > 0:
             await self.clock.sleep(pause)
@@ -303,24 +312,35 @@ class Delivery:
                 else SlidingWindow(self.limits.per_private_burst, self.limits.private_burst_seconds)
             )
             self._chat_windows[chat] = window
-        # Other workers share the global window, so re-check after every sleep.
-        while True:
-            now = self.clock.monotonic()
-            wait = max(window.delay(now), self._global.delay(now))
-            if wait <= 0:
-                break
+        # The chat's window is this worker's alone (one worker per chat).
+        while (wait := window.delay(self.clock.monotonic())) > 0:
             await self.clock.sleep(wait)
-        # Counted now, so that concurrent workers see the call in flight; restamped when the
-        # answer arrives (see `_call_counted`).
-        window.take(now)
-        self._global.take(now)
-        return Slot((window, self._global), stamp=now)
+        return window
+
+    async def _turn(self, window: SlidingWindow) -> Slot:
+        """Wait for a place in the global limit; the call is in flight from then on."""
+        # Workers queue for the shared window in turn, so a thousand chats due at once wait as
+        # one sleeper, not a thousand waking together each time a place frees up (that herd's
+        # own work delayed the answers the windows count from).
+        async with self._global_turn:
+            while (wait := self._global.delay(self.clock.monotonic())) > 0:
+                await self.clock.sleep(wait)
+            # In flight from now, so that the next in line sees it; counted from its answer
+            # (see `_call_counted`).
+            window.begin()
+            self._global.begin()
+        return Slot((window, self._global))
 
     # -- one row -------------------------------------------------------------------------------
-    async def _deliver(self, row_id: int, slot: Slot) -> None:
+    async def _deliver(self, chat: int, row_id: int) -> None:
+        window = await self._chat_ready(chat)
+        # Read after the chat's wait (a card shows its newest state) and before the global
+        # turn: a call holds its place in the windows until answered, and database reads
+        # inside that span would cost every chat throughput.
         prepared = await self._prepare(row_id)
         if prepared is None:
             return
+        slot = await self._turn(window)
         task = asyncio.current_task()
         assert task is not None
         self._calling.add(task)
@@ -328,6 +348,7 @@ class Delivery:
             await self._send_and_record(prepared, slot)
         finally:
             self._calling.discard(task)
+            slot.unused()  # no-op once answered; gives the place back if the call never ran
 
     async def _send_and_record(self, prepared: Prepared, slot: Slot) -> None:
         row_id, chat_id, target = prepared.row_id, prepared.chat_id, prepared.target

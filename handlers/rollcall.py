@@ -153,11 +153,12 @@ async def rollcall(ctx: Ctx) -> None:
         await _open(ctx, opened)
 
 
-@router.command("rollcalls", where="group", needs_bound=True)
+@router.command("rollcalls", where="group", audience="leader", needs_bound=True)
 async def rollcalls(ctx: Ctx) -> None:
     """/rollcalls: the building's rollcalls, with their latest run."""
     building = await bound_building(ctx.session, ctx.incoming.chat.id)
-    ctx.reply("rollcall/list", items=await rollcalls_of(ctx.session, building.id))
+    items = await rollcalls_of(ctx.session, await sender_person(ctx), building.id)
+    ctx.reply("rollcall/list", items=items)
 
 
 # -- answers ------------------------------------------------------------------------------------
@@ -251,6 +252,7 @@ async def on_followup(ctx: Ctx) -> None:
 @router.job
 async def rollcall_clock(ctx: Emitter) -> None:
     """Open, remind and close rollcall runs; each step is taken once, whoever ticks."""
+    missed: dict[int, list[Due]] = {}
     for due, report in await rollcall_steps(ctx.session, ctx.clock.now(), ctx.settings.tz):
         if due.step == "open":
             await _open(ctx, due)
@@ -258,7 +260,24 @@ async def rollcall_clock(ctx: Emitter) -> None:
             await _remind(ctx, due)
         elif due.step == "close" and report is not None:
             await _close(ctx, due, report)
-    # A missed run is only recorded: its window passed while Linli was not running.
+        elif due.step == "missed":
+            missed.setdefault(due.rollcall.id, []).append(due)
+    for runs in missed.values():
+        await _missed(ctx, runs)
+
+
+async def _missed(ctx: Emitter, runs: list[Due]) -> None:
+    """Tell the leaders, once per rollcall, which runs passed while Linli was not running."""
+    made = runs[0].rollcall
+    for leader in await leaders_of(ctx.session, made.building_id):
+        if can_reach(leader):
+            ctx.send(
+                leader.tg_user_id,
+                "rollcall/missed",
+                lang=_lang(ctx, leader),
+                item=made,
+                runs=[due.run for due in runs],
+            )
 
 
 async def _open(ctx: Emitter, due: Due) -> None:

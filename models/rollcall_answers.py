@@ -35,7 +35,7 @@ from models.help_requests import Help, file_request, load_help, open_request_of
 from models.people import Household, Person, is_coordinator, is_leader
 from models.rollcall_spec import Audience
 from models.rollcalls import Due, Rollcall, RollcallRun, RunStatus, due_rollcall_steps, load_run
-from models.tasks import ACTIVE, CANCELLED, Task, claim_task, close_task, open_task
+from models.tasks import ACTIVE, CANCELLED, OPEN, Task, claim_task, close_task, open_task
 
 IntPK = BigInteger().with_variant(Integer, "sqlite")
 FOLLOWUP = "rollcall_followup"  # task kinds
@@ -326,6 +326,11 @@ async def answer_care(
             due_at=now + timedelta(hours=1),
             details={"care": care_id, "run": run.id, "answer": answer},
         )
+        if task.status not in ACTIVE:
+            # Put right as "fine", then wrong again: the same task comes back, not a second one.
+            task.status, task.closed_at = OPEN, None
+        task.priority = URGENT_PRIORITY if answer == "unreachable" else CARE_HELP_PRIORITY
+        task.details = {**task.details, "answer": answer}
         await _set_task(session, run.id, f"c:{care_id}", task.id)
     elif before is not None and before.task_id is not None:
         # A mistaken tap put right: the resident is fine after all.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -41,6 +42,7 @@ from models.rollcall_spec import Repeat, RollcallSpec
 IntPK = BigInteger().with_variant(Integer, "sqlite")
 REMIND_AT = 0.8  # of the window: the reminder to those who have not answered
 LOOKBACK_DAYS = 7  # after a longer downtime, older occurrences are not worth a row
+INSERT_CHUNK = 500  # runs per INSERT: well inside SQLite's limit of bound parameters
 
 
 class RollcallStatus(StrEnum):
@@ -164,7 +166,7 @@ async def schedule_rollcall(
         building_id=building_id,
         details={"rollcall": rollcall.id, "audience": rollcall.audience},
     )
-    opened = await _open_runs(session, rollcall, None, now, tz)
+    opened = await _open_runs(session, [rollcall], {}, now, tz)
     return rollcall, next((d for d in opened if d.step == "open"), None)
 
 
@@ -214,9 +216,10 @@ async def change_rollcall(
 
 
 async def rollcalls_of(
-    session: AsyncSession, building_id: int
+    session: AsyncSession, leader: Person | None, building_id: int
 ) -> list[tuple[Rollcall, RollcallRun | None]]:
-    """The building's rollcalls that are not stopped, each with its latest run."""
+    """The building's rollcalls that are not stopped, each with its latest run (leaders only)."""
+    await require_leader(session, leader, building_id)
     rows = await session.scalars(
         select(Rollcall)
         .where(Rollcall.building_id == building_id, Rollcall.status != RollcallStatus.STOPPED)
@@ -263,43 +266,67 @@ def _days_to_consider(
     return [d for d in days if d.weekday() in rollcall.days]
 
 
-async def _open_runs(
-    session: AsyncSession, rollcall: Rollcall, last: date | None, now: datetime, tz: ZoneInfo
-) -> list[Due]:
-    taken: list[Due] = []
+def _runs_due(
+    rollcall: Rollcall, last: date | None, now: datetime, tz: ZoneInfo
+) -> list[dict[str, object]]:
+    """The rollcall's runs that should exist by `now` and may not yet, as rows to insert."""
+    rows: list[dict[str, object]] = []
     for day in _days_to_consider(rollcall, last, now, tz):
         opens, closes = occurrence(rollcall, day, tz)
         if opens > now or closes <= rollcall.since:
             continue
-        status = RunStatus.OPEN if now < closes else RunStatus.MISSED
-        result = await session.execute(
-            insert_ignoring_duplicates(session, RollcallRun).values(
-                rollcall_id=rollcall.id,
-                day=day,
-                opens_at=opens,
-                closes_at=closes,
-                remind_at=opens + (closes - opens) * REMIND_AT,
-                status=status,
-                opened_at=now,
-                expected=0,
-                answered=0,
-            )
+        rows.append(
+            {
+                "rollcall_id": rollcall.id,
+                "day": day,
+                "opens_at": opens,
+                "closes_at": closes,
+                "remind_at": opens + (closes - opens) * REMIND_AT,
+                "status": RunStatus.OPEN if now < closes else RunStatus.MISSED,
+                "opened_at": now,
+                "expected": 0,
+                "answered": 0,
+            }
         )
-        if not result.rowcount:
-            continue  # another tick (or replica) opened it
-        run = await session.scalar(
-            select(RollcallRun).where(
-                RollcallRun.rollcall_id == rollcall.id, RollcallRun.day == day
-            )
+    return rows
+
+
+async def _open_runs(
+    session: AsyncSession,
+    rollcalls: Sequence[Rollcall],
+    last: Mapping[int, date],
+    now: datetime,
+    tz: ZoneInfo,
+) -> list[Due]:
+    """Insert every due run at once; only the rows this tick inserted are its to open.
+
+    A thousand groups whose rollcall opens at the same minute cost one statement per chunk
+    instead of two per group, so the first cards go out within a second or two. `last` is
+    each rollcall's latest run day, where it has one.
+    """
+    by_id = {rollcall.id: rollcall for rollcall in rollcalls}
+    rows = [row for r in rollcalls for row in _runs_due(r, last.get(r.id), now, tz)]
+    inserted: list[RollcallRun] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        # ON CONFLICT DO NOTHING ... RETURNING: a run another tick (or replica) opened first
+        # is simply not returned.
+        inserted += await session.scalars(
+            insert_ignoring_duplicates(session, RollcallRun)
+            .values(rows[start : start + INSERT_CHUNK])
+            .returning(RollcallRun)
         )
-        assert run is not None
-        taken.append(Due("open" if status == RunStatus.OPEN else "missed", run, rollcall))
-    return taken
+    inserted.sort(key=lambda run: (run.rollcall_id, run.day))
+    return [
+        Due("open" if run.status == RunStatus.OPEN else "missed", run, by_id[run.rollcall_id])
+        for run in inserted
+    ]
 
 
 async def due_rollcall_steps(session: AsyncSession, now: datetime, tz: ZoneInfo) -> list[Due]:
     """Take every rollcall step due now that nobody took before: open, missed, remind, close."""
-    taken: list[Due] = []
+    active = await session.scalars(
+        select(Rollcall).where(Rollcall.status == RollcallStatus.ACTIVE).order_by(Rollcall.id)
+    )
     last = dict(
         (
             await session.execute(
@@ -309,11 +336,7 @@ async def due_rollcall_steps(session: AsyncSession, now: datetime, tz: ZoneInfo)
             )
         ).all()
     )
-    active = await session.scalars(
-        select(Rollcall).where(Rollcall.status == RollcallStatus.ACTIVE).order_by(Rollcall.id)
-    )
-    for rollcall in list(active):
-        taken += await _open_runs(session, rollcall, last.get(rollcall.id), now, tz)
+    taken = await _open_runs(session, list(active), last, now, tz)
     open_runs = (
         await session.execute(
             select(RollcallRun, Rollcall)

@@ -25,7 +25,7 @@ class Ticker:
         *,
         context_for: Callable[[AsyncSession], Emitter],
         jobs: list[Job],
-        on_commit: Callable[[], None] = lambda: None,
+        on_commit: Callable[[set[int]], None] = lambda chats: None,
     ) -> None:
         self.sessions, self.context_for, self.on_commit = sessions, context_for, on_commit
         self.jobs = jobs
@@ -48,6 +48,7 @@ class Ticker:
     async def tick(self) -> None:
         """Run all due work once, now."""
         async with self._lock:
+            chats: set[int] = set()
             for job in self.jobs:
                 try:
                     async with self.sessions() as session, session.begin():
@@ -56,5 +57,9 @@ class Ticker:
                         await enqueue(session, ctx.outgoing, ctx.clock.now())
                 except Exception:
                     log.exception("scheduled job %s failed", job.__name__)
-            # Jobs may have queued messages; delivery checks cheaply if there are none.
-            self.on_commit()
+                else:
+                    chats.update(o.chat_id for o in ctx.outgoing if o.chat_id is not None)
+            # Naming the chats wakes their workers at once, even one waiting out a card's edit
+            # gap: a new card (a rollcall opening, say) must not wait with that card's edits.
+            if chats:
+                self.on_commit(chats)

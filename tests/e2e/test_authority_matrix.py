@@ -211,6 +211,7 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     await command(
         "/rollcall daily 08:00-10:00 | 报平安", ALLOWED, "只有本楼的楼组长", "已安排点名 R-"
     )
+    await command("/rollcalls", ALLOWED, "只有本楼的楼组长", "本楼的点名")
     await command("/rollcall pause R-1", ALLOWED, "只有本楼的楼组长", "已暂停")
     await command("/rollcall stop R-1", ALLOWED, "只有本楼的楼组长", "已停止")
     shift = f"S-{world.shift_id}"

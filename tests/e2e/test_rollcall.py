@@ -138,9 +138,8 @@ async def test_two_silent_runs_open_a_followup_for_volunteers(bot: BotWorld) -> 
     await people.wait_for(w.group, says("已安排点名 R-1"))
     for day in (1, 2):
         await _to_next(bot, 8)
-        card = await people.wait_for(
-            w.group, lambda m, d=day: f"rc:a:{d}:well" in buttons(m), timeout=40
-        )
+        # Day 2's card does not wait out the gap of day 1's closing edit.
+        card = await people.wait_for(w.group, lambda m, d=day: f"rc:a:{d}:well" in buttons(m))
         assert "已报平安" in await _tap(bot, sarah, w.group, card, f"rc:a:{day}:well")
         if day == 1:
             assert "已报平安" in await _tap(bot, tom, w.group, card, f"rc:a:{day}:well")
@@ -199,3 +198,30 @@ async def test_care_could_not_reach_is_urgent_and_pings_leaders(bot: BotWorld) -
     bot.clock.advance(timedelta(minutes=1))
     await bot.app.tick()
     await people.wait_for(w.leader, says("点名报告", "联系不上（1）", "301 王奶奶"))
+
+
+async def test_runs_missed_while_down_are_told_to_the_leaders_once(bot: BotWorld) -> None:
+    """Three days without Linli: the leader hears once which runs were missed; nobody else."""
+    w = await rollcall_world(bot)
+    people = bot.people
+    await people.say(w.leader, w.group, "/rollcall daily 08:00-09:00 | 报平安")
+    await people.wait_for(w.group, says("已安排点名 R-1"))
+    await _to_next(bot, 8)
+    await _to_next(bot, 9)
+    await people.wait_for(w.leader, says("点名报告"))
+    # Down from 09:00 until 10:00 three days later: no tick in between.
+    bot.clock.advance(timedelta(days=3, hours=1))
+    await bot.app.tick()
+    await bot.app.tick()
+    note = await people.wait_for(w.leader, says("⚠️", "R-1", "错过了 3 次"))
+    await bot.settle()
+    notes = [m for m in await people.bot_messages(w.leader) if "错过了" in text_of(m)]
+    assert notes == [note], "told once, however often the clock ticks"
+    for user in w.residents:
+        assert not [m for m in await people.bot_messages(user) if "错过" in text_of(m)]
+    assert await _runs(bot) == 4
+    # The list is for leaders: a resident asking is refused, the leader sees the missed run.
+    await people.say(w.residents[0], w.group, "/rollcalls")
+    await people.wait_for(w.group, says("只有本楼的楼组长"))
+    await people.say(w.leader, w.group, "/rollcalls")
+    await people.wait_for(w.group, says("R-1", "（错过）"))

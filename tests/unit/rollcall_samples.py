@@ -112,6 +112,10 @@ ROLLCALL_SAMPLES: dict[str, list[dict[str, Any]]] = {
         }
         for answer in ("help", "unreachable")
     ],
+    "rollcall/missed": [
+        {"item": _item("households", [0]), "runs": [_RUN]},
+        {"item": _item("care", [0]), "runs": [_RUN, _RUN, _RUN]},
+    ],
     "rollcall/report": [
         {"item": _item("households", [0]), "run": _RUN, "report": _report()},
         {

@@ -269,14 +269,20 @@ def test_a_window_counts_events_in_any_period() -> None:
     assert window.delay(10.0) == 4.0
 
 
-def test_a_restamped_event_counts_from_its_new_time() -> None:
+def test_a_call_counts_from_its_answer_and_fills_the_window_until_then() -> None:
     window = SlidingWindow(1, 60.0)
-    stamp = window.take(0.0)
-    window.restamp(stamp, 2.5)  # the answer came 2.5 s after the call
+    window.begin()
+    window.end(2.5)  # the answer came 2.5 s after the call
     assert window.delay(60.0) == 2.5
-    # A call slower than the whole period is still counted from its answer.
+    # A call slower than the whole period still holds its place until it is answered: the
+    # other side may count it at any moment before its answer.
     window = SlidingWindow(1, 1.0)
-    stamp = window.take(0.0)
-    assert window.delay(1.5) == 0
-    window.restamp(stamp, 3.0)
+    window.begin()
+    assert window.delay(1.5) == 1.0
+    window.end(3.0)
     assert window.delay(3.5) == 0.5
+    # A call never made gives its place back.
+    window = SlidingWindow(1, 1.0)
+    window.begin()
+    window.end(None)
+    assert window.delay(0.0) == 0

@@ -238,6 +238,30 @@ async def test_care_could_not_reach_is_urgent(sessions: Sessions) -> None:
         assert report.unreachable == ["301 王奶奶"] and report.coverage == 100
 
 
+async def test_a_care_check_put_right_and_wrong_again_reopens_its_task(sessions: Sessions) -> None:
+    building, leader, residents = await _world(sessions)
+    async with sessions() as s, s.begin():
+        volunteer = await s.get(Person, residents[0])
+        volunteer.is_volunteer = True
+        s.add(
+            CareResident(
+                building_id=building, room="301", name="王奶奶", needs=["elderly_alone"],
+                volunteer_id=volunteer.id, created_at=NOW,
+            )
+        )  # fmt: skip
+    _, run = await _schedule(sessions, building, leader, "now 30m | 探访 | care")
+    for answer in ("unreachable", "ok", "help", "unreachable"):
+        async with sessions() as s, s.begin():
+            await answer_care(
+                s, run_id=run, care_id=await s.scalar(select(CareResident.id)),
+                person=await s.get(Person, residents[0]), answer=answer, now=NOW,
+            )  # fmt: skip
+    async with sessions() as s:
+        tasks = list(await s.scalars(select(Task).where(Task.kind == "care_check")))
+    assert [(t.status, t.details["answer"]) for t in tasks] == [("open", "unreachable")]
+    assert tasks[0].priority >= 30, "could not reach is urgent again"
+
+
 async def test_only_leaders_of_the_building_change_a_rollcall(sessions: Sessions) -> None:
     building, leader, residents = await _world(sessions)
     rollcall, _ = await _schedule(sessions, building, leader, "daily 09:00-10:00 | 报平安")
