@@ -23,7 +23,7 @@ def test_stars_follow_the_hours_without_ratings(hours: float, expected: int) -> 
 
 
 def test_ratings_add_or_take_a_star() -> None:
-    """Consistently excellent help adds a star; poor help takes one; a single rating barely counts."""
+    """Consistently excellent help adds a star, poor help takes one; one rating barely counts."""
     twenty_hours = 20 * 60
     assert stars(twenty_hours, [5, 5, 5]) == 4  # (15 + 12) / 6 = 4.5
     assert stars(twenty_hours, [5]) == 3  # (5 + 12) / 4 = 4.25: one rating is not enough

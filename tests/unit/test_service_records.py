@@ -402,7 +402,7 @@ def test_the_pdf_carries_chinese_and_latin_text() -> None:
     pdf = certificate_pdf(
         CertificateText(
             title="志愿服务记录证明 ・ Volunteer service record",
-            statement="兹证明 王阿姨 <b>&amp; Sarah 于 2026-11-01 至 2026-11-30 期间服务 1.5 小时。",
+            statement="兹证明 王阿姨 <b>&amp; Sarah 于 2026-11-01 至 11-30 期间服务 1.5 小时。",
             facts=[("姓名", "王阿姨 <Wang>"), ("服务总时长", "1.5 小时")],
             headers=["日期", "服务类型", "时长（小时）"],
             rows=[("2026-11-03", "邻里求助", "1.5")] * 80,  # more than one page
