@@ -190,6 +190,14 @@ READINGS: dict[type[e.DomainError], Reading] = {
     e.NotInvited: _as("errors/call_not_invited"),
     e.SwapClosed: _as("errors/swap_closed"),
     e.OwnSwap: _as("errors/swap_own"),
+    # points and certificates
+    e.BadPoints: _as("errors/bad_points"),
+    e.NotEnoughPoints: _as("errors/not_enough_points"),
+    e.OwnRedemption: _as("errors/own_redemption"),
+    e.NoSuchRedemption: _as("errors/no_such_redemption"),
+    e.BadPeriod: _as("errors/bad_period"),
+    e.NoServiceInPeriod: _as("errors/no_service_in_period"),
+    e.NoSuchCertificate: _as("errors/certificate_not_found"),
 }
 
 

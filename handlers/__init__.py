@@ -3,6 +3,7 @@
 from handlers import (
     buildings,
     care,
+    certificates,
     greeting,
     groupbuy,
     groupbuy_leader,
@@ -11,6 +12,7 @@ from handlers import (
     help_requests,
     households,
     onboarding,
+    recognition,
     rollcall,
     shift_calls,
     shift_roster,
@@ -33,5 +35,7 @@ ROUTERS = [
     tasks.router,
     rollcall.router,
     shift_calls.router,
+    recognition.router,
+    certificates.router,
     greeting.router,
 ]

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from bot.context import Ctx
 from bot.routing import CommandRoute, Router
 from handlers.identity import is_chat_admin
+from handlers.recognition import explain_stars
 from models.people import building_of_chat, is_coordinator, may_lead_here
 
 router = Router("help")
+
+STAR_TOPICS = frozenset({"stars", "star", "星级", "星", "积分", "points"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,9 @@ async def standing_of(ctx: Ctx) -> Standing:
 
 @router.command("help", member_check=True)
 async def help_(ctx: Ctx) -> None:
-    """/help: the commands this person may use in this chat, in their language."""
+    """/help: the commands this person may use in this chat; `/help stars`: how stars work."""
+    if ctx.incoming.args.strip().lower() in STAR_TOPICS:
+        explain_stars(ctx)
+        return
     names = commands_for(ctx.commands.values(), await standing_of(ctx))
     ctx.reply("help", commands=names, in_group=ctx.incoming.chat.is_group)

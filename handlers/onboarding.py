@@ -22,6 +22,7 @@ from handlers.help_intake import AskHelp
 from handlers.help_requests import announce, cancel_request
 from handlers.households import tell_left_behind, tell_registration
 from handlers.identity import sender_person
+from handlers.recognition import thanks_button
 from models.chat_language import set_group_language
 from models.errors import InvalidRoom, NotAVolunteer
 from models.help_requests import forget_requests
@@ -43,6 +44,7 @@ from models.people import (
     set_availability,
     valid_skills,
 )
+from models.standing import standing_of
 
 router = Router("onboarding")
 
@@ -513,7 +515,17 @@ async def me(ctx: Ctx) -> None:
 
 async def _show_profile(ctx: Ctx) -> None:
     profile = await profile_of(ctx.session, ctx.person)
-    ctx.reply("me/profile", p=profile, skills=_skill_labels(ctx, profile.skills))
+    assert ctx.person is not None  # profile_of refused anyone unknown
+    served = await standing_of(ctx.session, ctx.person, ctx.clock.now(), ctx.settings.tz)
+    # Only someone who serves can be named in the monthly thank-you, so only they choose.
+    listed = profile.is_volunteer or served.total_minutes > 0
+    ctx.reply(
+        "me/profile",
+        markup=thanks_button(ctx, served) if listed else None,
+        p=profile,
+        skills=_skill_labels(ctx, profile.skills),
+        served=served,
+    )
 
 
 @router.command("lang")

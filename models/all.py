@@ -3,6 +3,7 @@
 from models import (  # noqa: F401
     audit,
     care,
+    certificates,
     conversations,
     fatigue,
     groupbuy,
@@ -10,6 +11,7 @@ from models import (  # noqa: F401
     outbox,
     people,
     records,
+    redemptions,
     rollcall_answers,
     rollcalls,
     shift_calls,
@@ -17,4 +19,5 @@ from models import (  # noqa: F401
     shift_swaps,
     shifts,
     tasks,
+    thanks,
 )

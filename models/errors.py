@@ -6,7 +6,7 @@ They name no template, command or button: bot/refusals.py says how each one read
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -645,3 +645,49 @@ class OwnSwap(DomainError):
 
     def __init__(self, ref: str) -> None:
         super().__init__(ref=ref)
+
+
+# -- service records: points, certificates ---------------------------------------------------
+
+
+class BadPoints(DomainError):
+    """Points that are not a positive multiple of 0.5 up to `limit`; values: `text`, `limit`."""
+
+    def __init__(self, text: str, limit: int) -> None:
+        super().__init__(text=text, limit=limit)
+
+
+class NotEnoughPoints(DomainError):
+    """A redemption above the volunteer's balance; values: `name`, `asked`, `balance` (halves)."""
+
+    def __init__(self, name: str, asked: int, balance: int) -> None:
+        super().__init__(name=name[:64], asked=asked, balance=balance)
+
+
+class OwnRedemption(DomainError):
+    """A leader redeeming their own points: another leader records it."""
+
+
+class NoSuchRedemption(DomainError):
+    """A redemption link that names no redemption of the person who opened it."""
+
+
+class BadPeriod(DomainError):
+    """A certificate period Linli cannot read (or that ends before it starts); values: `text`."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text=text[:40])
+
+
+class NoServiceInPeriod(DomainError):
+    """No service recorded in the period asked for; values: `start`, `end` (dates or None)."""
+
+    def __init__(self, start: date | None, end: date | None) -> None:
+        super().__init__(start=start, end=end)
+
+
+class NoSuchCertificate(DomainError):
+    """No certificate has this verification code; values: `code` (as given, clipped)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code=code[:20])

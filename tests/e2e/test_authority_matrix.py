@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -25,6 +26,8 @@ from models.people import (
     ensure_person,
     register_household,
 )
+from models.records import record_service
+from models.redemptions import Redemption
 from models.rollcalls import Rollcall
 from models.shifts import Shift, ShiftAssignment
 from tests.e2e.conftest import BotWorld
@@ -103,7 +106,18 @@ async def _world(bot: BotWorld) -> World:
         person["pending"].pending_household_id = first.household_id
         waiting = await ensure_person(s, applicant, "Applicant", now)
         waiting.pending_household_id = first.household_id
-        await ensure_person(s, target, "Target", now)
+        target_person = await ensure_person(s, target, "Target", now)
+        await s.flush()
+        # Half a point to redeem (/redeem 0.5 …).
+        record_service(
+            s,
+            person_id=target_person.id,
+            building_id=building_id,
+            kind="shift",
+            source_ref="shift:matrix",
+            started_at=now - timedelta(hours=2),
+            ended_at=now - timedelta(hours=1, minutes=30),
+        )
         rogue = await ensure_person(s, 4242, "Rogue", now)
         await s.flush()
         request = BindRequest(
@@ -162,6 +176,7 @@ async def _authority(bot: BotWorld) -> tuple:
                 (await s.execute(select(ShiftAssignment.shift_id, ShiftAssignment.person_id))).all()
             ),
             sorted((await s.execute(select(Shift.id, Shift.filled))).all()),
+            sorted((await s.execute(select(Redemption.id, Redemption.half_points))).all()),
         )
 
 
@@ -181,9 +196,11 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     people, actor, group = bot.people, world.people[kind], world.group
     before = await _authority(bot)
 
-    async def command(text: str, who: set[str], refusal: str, success: str) -> None:
+    async def command(
+        text: str, who: set[str], refusal: str, success: str, reply_to: int | None = None
+    ) -> None:
         seen = {m["message_id"] for m in await people.bot_messages(group)}
-        await people.say(actor, group, text)
+        await people.say(actor, group, text, reply_to=reply_to)
         reply = await people.wait_for(group, lambda m: m["message_id"] not in seen)
         expected = success if kind in who else refusal
         assert expected in (reply.get("text") or ""), (kind, text, reply.get("text"))
@@ -220,6 +237,8 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     await command(f"/cancelshift {shift}", ALLOWED, "只有本楼的楼组长", f"已取消班次 {shift}")
     await command("/call 卸货 Unloading | +1h | 2", ALLOWED, "只有本楼的楼组长", "急召")
     await command("/fatigue", ALLOWED, "只有本楼的楼组长", "已私聊发给你了")
+    said = await people.say(world.target, group, "我用积分换了口罩")
+    await command("/redeem 0.5 口罩", ALLOWED, "只有本楼的楼组长", "兑换了 0.5 积分", said)
     # Moving the group: only its admin who leads its building (the leader created the group).
     await tap(f"bd:{world.other_building_id}:{world.bind_message}:0", {"leader"}, "只有群主")
     if kind not in ALLOWED:

@@ -16,6 +16,7 @@ from models.people import SKILLS, Profile
 from sandbox.markup import MAX_TEXT, check_text
 from tests.unit.call_samples import CALL_SAMPLES
 from tests.unit.help_samples import HELP_SAMPLES
+from tests.unit.records_samples import NOT_SERVED, RECORDS_SAMPLES, SERVED
 from tests.unit.rollcall_samples import ROLLCALL_SAMPLES
 from tests.unit.roster_samples import ROSTER_SAMPLES
 from tests.unit.shift_samples import SHIFT_SAMPLES
@@ -135,7 +136,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"command": c}
         for c in ("bind", "leader", "unleader", "coordinator", "register", "lang", "other")
     ]
-    + [{"command": c} for c in ("assign", "roster", "myshifts")],
+    + [{"command": c} for c in ("assign", "roster", "myshifts")]
+    + [{"command": c} for c in ("redeem", "certificate", "verify")],
     "errors/leader_target": [{}],
     "errors/not_a_leader_target": [{}],
     "errors/not_a_volunteer": [{}, {"private": True}, {"private": False}],
@@ -391,8 +393,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "volunteer/back": [{}],
     "me/in_group": [{}],
     "me/profile": [
-        {"p": PROFILE, "skills": ["Nursing", "Medical"]},
-        {"p": NEWCOMER, "skills": []},
+        {"p": PROFILE, "skills": ["Nursing", "Medical"], "served": SERVED},
+        {"p": PROFILE, "skills": ["Nursing"], "served": NOT_SERVED},
+        {"p": NEWCOMER, "skills": [], "served": NOT_SERVED},
+        {"p": NEWCOMER, "skills": [], "served": SERVED},
     ],
     "lang/set": [{"language": "中文"}],
     "lang/group_set": [{"language": "English"}],
@@ -493,6 +497,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
 }
 
 LABEL_BUTTONS = (
+    "thanks_out",
+    "thanks_in",
     "call_coming",
     "swap_take",
     "rebind_yes",
@@ -519,6 +525,7 @@ SAMPLES.update(TASK_SAMPLES)
 SAMPLES.update(ROLLCALL_SAMPLES)
 SAMPLES.update(ROSTER_SAMPLES)
 SAMPLES.update(CALL_SAMPLES)
+SAMPLES.update(RECORDS_SAMPLES)
 
 
 def _names() -> list[str]:
@@ -582,13 +589,17 @@ def test_block_tags_keep_line_breaks() -> None:
 
 def test_profile_lines(texts: Texts) -> None:
     """Each profile fact is on its own line (a regression: trimmed newlines glued them)."""
-    html = texts.render("zh", "me/profile", deep_link=_deep_link, p=PROFILE, skills=["护理"])
-    assert len(html.splitlines()) == 7
+    html = texts.render(
+        "zh", "me/profile", deep_link=_deep_link, p=PROFILE, skills=["护理"], served=SERVED
+    )
+    assert len(html.splitlines()) == 10
 
 
 def test_user_values_are_escaped(texts: Texts) -> None:
     """A name with '<' cannot inject markup."""
-    html = texts.render("en", "me/profile", deep_link=_deep_link, p=PROFILE, skills=[])
+    html = texts.render(
+        "en", "me/profile", deep_link=_deep_link, p=PROFILE, skills=[], served=SERVED
+    )
     assert "&lt;Fang&gt;" in html
 
 
