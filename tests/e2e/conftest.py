@@ -31,6 +31,12 @@ class BotWorld:
         """Sessions on the bot's database, for checking what was stored."""
         return self.app.sessions
 
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database and sandbox (a deploy)."""
+        await self.app.stop()
+        self.app = Linli(self.app.settings, clock=self.clock, tick_seconds=3600)
+        await self.app.start()
+
     async def settle(self) -> None:
         """Wait until the bot has delivered everything it committed."""
         # A leader who sends many commands meets the group's 20-a-minute limit: allow a minute.
@@ -60,11 +66,12 @@ async def bot(framework: str, db_url: str) -> AsyncIterator[BotWorld]:
     app = Linli(settings, clock=clock, tick_seconds=3600)
     await app.start()
     people = People(root)
+    world = BotWorld(people, app, server, clock, framework)
     try:
-        yield BotWorld(people, app, server, clock, framework)
+        yield world
     finally:
         await people.close()
-        await app.stop()
+        await world.app.stop()  # the one running now, after any restart
         await server.stop()
 
 

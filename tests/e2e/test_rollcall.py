@@ -89,7 +89,8 @@ async def test_daily_rollcall_open_answers_remind_close_report(bot: BotWorld) ->
     await _to_next(bot, 8)
     card = await people.wait_for(w.group, says("每日报平安", "已回复 0 / 4"))
     assert buttons(card) == ["rc:a:1:well", "rc:a:1:help"]
-    # A restart mid-window: a fresh tick (as a new process would do) opens nothing twice.
+    # A restart mid-window: the new process ticks on start and opens nothing twice.
+    await bot.restart()
     await bot.app.tick()
     await bot.app.tick()
     assert await _runs(bot) == 1
@@ -124,6 +125,8 @@ async def test_daily_rollcall_open_answers_remind_close_report(bot: BotWorld) ->
         bot, await people.tap(meimei, w.group, card["message_id"], "rc:a:1:well", force=True)
     )
     assert "已于 10:00 结束" in late
+    cards = [m for m in await people.bot_messages(w.group) if "已回复" in text_of(m)]
+    assert len(cards) == 1, "one card, edited in place across the restart"
 
 
 async def test_two_silent_runs_open_a_followup_for_volunteers(bot: BotWorld) -> None:
