@@ -226,9 +226,12 @@ async def test_authority_commands_and_buttons(bot: BotWorld, kind: str) -> None:
     await command(f"/care unpair C-{care}", ALLOWED, "只有本楼的楼组长", "没有志愿者了")
     await command("/care list", ALLOWED, "只有本楼的楼组长", "重点人群 2 位")
     await command(
-        "/rollcall daily 08:00-10:00 | 报平安", ALLOWED, "只有本楼的楼组长", "已安排点名 R-"
+        # Tomorrow, whatever the time now: a card opening at once would take the group's turn.
+        "/rollcall once 明天 08:00-10:00 | 报平安",
+        ALLOWED,
+        "只有本楼的楼组长",
+        "已安排点名 R-",
     )
-    await command("/rollcalls", ALLOWED, "只有本楼的楼组长", "本楼的点名")
     await command("/rollcall pause R-1", ALLOWED, "只有本楼的楼组长", "已暂停")
     await command("/rollcall stop R-1", ALLOWED, "只有本楼的楼组长", "已停止")
     shift = f"S-{world.shift_id}"

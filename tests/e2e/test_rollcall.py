@@ -30,6 +30,8 @@ class RollcallWorld:
 
 async def rollcall_world(bot: BotWorld) -> RollcallWorld:
     """The leader binds the group; four households register (in the database)."""
+    # Each test starts at 06:00 local, before any rollcall window, whenever it runs.
+    await _to_next(bot, 6)
     people = bot.people
     leader = await people.add_user("陈建国")
     names = ["Sarah", "Tom", "梅梅", "Kai"]
