@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from models import sqlite_driver
+
 T = TypeVar("T")
 
 NAMING = {
@@ -73,6 +75,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
         return create_async_engine(url, **kwargs)
+    sqlite_driver.install()
     engine = create_async_engine(url, **kwargs)
     sync_engine = engine.sync_engine
 
