@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 from models import sqlite_driver
@@ -127,6 +127,26 @@ class LinliSession(AsyncSession):
 async def _serialised(session: AsyncSession, lock: asyncio.Lock) -> AsyncIterator[Any]:
     async with lock, AsyncSession.begin(session) as transaction:
         yield transaction
+
+
+_MEMO = "linli_memo"
+
+
+def memo(session: AsyncSession | Session) -> dict[Any, Any]:
+    """This transaction's memo: rows read once and reused until the transaction ends.
+
+    A tap reads its group-buy and items in the handler and again in the sign-up, and its
+    sender's household with the sender; kept here, the second read costs no statement (and a
+    row kept here stays in the session's identity map, which holds rows only weakly, so
+    `session.get` finds it). Emptied whenever a transaction or savepoint ends: what one
+    transaction read may have changed before the next.
+    """
+    return session.info.setdefault(_MEMO, {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_memo(session: Session, _transaction: Any) -> None:
+    session.info.pop(_MEMO, None)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
