@@ -7,8 +7,6 @@ import io
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 
-from openpyxl import Workbook
-
 from models.groupbuy import Board
 
 # A household's members in one spreadsheet cell, the way Chinese lists names.
@@ -48,6 +46,9 @@ def export_csv(board: Board, names: Mapping[int, Sequence[str]], headers: Sequen
 
 def export_xlsx(board: Board, names: Mapping[int, Sequence[str]], headers: Sequence[str]) -> bytes:
     """An XLSX workbook with one sheet of orders; amounts are numbers formatted as yuan."""
+    # Imported here: openpyxl (with numpy) adds ~25 MB to every bot process that never exports.
+    from openpyxl import Workbook
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None

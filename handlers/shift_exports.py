@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from icalendar import Calendar, Event
-from openpyxl import Workbook
 
 from bot.context import Ctx
 from handlers.groupbuy_views import to_leader
@@ -56,6 +55,9 @@ def roster_csv(lines: Iterable[RosterLine], headers: Sequence[str]) -> bytes:
 
 def roster_xlsx(lines: Iterable[RosterLine], headers: Sequence[str]) -> bytes:
     """An XLSX workbook with one sheet: one row per shift, counts and minutes as numbers."""
+    # Imported here: openpyxl (with numpy) adds ~25 MB to every bot process that never exports.
+    from openpyxl import Workbook
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    bindparam,
     delete,
     func,
     select,
@@ -267,17 +268,19 @@ def parse_room(text: str) -> Room:
 # -- lookups ----------------------------------------------------------------------------------
 
 
+# Built once: every update looks its sender up, and building a select costs more than running it.
+_PERSON_WITH_HOUSEHOLD = (
+    select(Person, Household)
+    .outerjoin(Household, Household.id == Person.household_id)
+    .where(Person.tg_user_id == bindparam("tg_user_id"))
+)
+
+
 async def find_person(session: AsyncSession, tg_user_id: int) -> Person | None:
     """The person with this Telegram id, if Linli knows them (with their household, if any)."""
     # The household comes in the same query, kept for the transaction: most updates from a
     # resident check it next, and `session.get(Household, ...)` then needs no statement.
-    row = (
-        await session.execute(
-            select(Person, Household)
-            .outerjoin(Household, Household.id == Person.household_id)
-            .where(Person.tg_user_id == tg_user_id)
-        )
-    ).first()
+    row = (await session.execute(_PERSON_WITH_HOUSEHOLD, {"tg_user_id": tg_user_id})).first()
     if row is None:
         return None
     if row[1] is not None:
