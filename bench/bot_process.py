@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.app import Linli
+from bot.app import Linli, freeze_startup_objects
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
 
@@ -43,6 +43,7 @@ async def serve(report: str, tick_seconds: float = 3600) -> None:
     time_taps(latencies)
     app = Linli(Settings(), tick_seconds=tick_seconds)
     await app.start()
+    freeze_startup_objects()  # as `linli run` does
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     print("ready", flush=True)

@@ -6,8 +6,8 @@ Builds the real Dispatcher with every router on a migrated database (a fresh SQL
 --database, emptied first), a bound group with one household per tapper and an open group-buy,
 and a BotClient that answers at once. Then it hands the dispatcher, one after the other, stale
 taps (a button no router knows: the no-op update) and "+1 A" taps of different households, and
-prints for each kind the microseconds per tap (wall and CPU) and the SQL statements per tap. --profile prints
-cProfile's top functions for one kind. The unit test tests/unit/test_tap_cost.py holds the
+prints for each kind the microseconds per tap (wall and CPU) and the SQL statements per tap.
+--profile prints cProfile's top functions for one kind. tests/unit/test_tap_cost.py holds the
 statement counts down.
 """
 
