@@ -70,7 +70,27 @@ class Base(DeclarativeBase):
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions."""
+    """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions.
+
+    The SQLite settings are deliberate:
+
+    - **WAL journal:** readers (`reading()`, delivery, live views) never wait for the writer,
+      nor it for them; a commit appends to the log instead of rewriting pages.
+    - **synchronous=NORMAL:** in WAL mode a commit is then not fsync'ed, only checkpoints are.
+      A committed transaction survives the bot process dying (`kill -9`, out of memory: the
+      log is in the OS's cache), and the file is never corrupted; only an OS crash or power
+      loss may lose the last commits. FULL would fsync every tap (milliseconds each on
+      ordinary disks), and SQLite has one writer, so that would cap the whole bot's rate.
+    - **One writer at a time, queued in-process:** write transactions take SQLite's lock up
+      front (BEGIN IMMEDIATE) behind an asyncio lock (`LinliSession`); a pool of connections
+      still lets readers run beside the writer. The busy timeout only covers other processes
+      (the CLI, a migration) writing to the same file.
+    - **Foreign keys on:** SQLite leaves them off by default.
+    - **One trip per statement** to aiosqlite's thread (`models.sqlite_driver`).
+
+    PostgreSQL gets a pool of 20 (+20 overflow) connections: taps of a burst wait for a
+    connection rather than opening one each.
+    """
     if make_url(url).get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
@@ -84,6 +104,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
+        # Why each: see the docstring above.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
