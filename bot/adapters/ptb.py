@@ -50,8 +50,8 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # httpcore's pool checks every idle connection with a poll() syscall each time a request starts
 # or ends, so with 256 taps answered at once a call costs ~3 ms of CPU and PTB alone answered
 # ~130 taps/s on the sandbox instead of ~750 one at a time (bench/README.md, "Throughput").
-# A few dozen in flight still keep a ~100 ms round trip to Telegram from limiting the rate.
-IN_FLIGHT = int(os.environ.get("LINLI_PTB_IN_FLIGHT", "16"))
+# 32 still allow ~320 calls a second at a 100 ms round trip to Telegram.
+IN_FLIGHT = 32
 # -- calls out -------------------------------------------------------------------------------
 
 
