@@ -18,7 +18,8 @@ from bot.transport import BadRequest, BotClient, TransportError
 from models import people
 from models.conversations import current_conversation
 from models.errors import DomainError
-from models.outbox import claim_update, enqueue, live_key_of
+from models.inbox import DONE, PARKED, claim
+from models.outbox import enqueue, live_key_of
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +69,33 @@ class Dispatcher:
                     raise ValueError(f"router {router.name} redefines {sorted(map(str, clash))}")
                 table.update(routes)
 
-    async def handle(self, incoming: Incoming) -> None:
-        """Process one update exactly once; never raises."""
+    async def handle(self, incoming: Incoming, *, final: bool = True) -> str | None:
+        """Process an update exactly once; None when done, else the error of a failed attempt.
+
+        A failed attempt leaves no trace, so the caller may try again; the final one parks the
+        update with its error and apologises to the sender. Never raises.
+        """
         try:
             statuses = await self._member_statuses(incoming)
             outgoing = await self._run(incoming, statuses)
-        except Exception:
-            log.exception("update %s failed", incoming.update_id)
-            outgoing = await self._recover(incoming, "errors/apology", {})
+        except Exception as failure:
+            error = f"{type(failure).__name__}: {failure}"
+            if not final:
+                log.warning("update %s failed (will try again): %s", incoming.update_id, error)
+                return error
+            log.exception("update %s failed; parked", incoming.update_id)
+            try:
+                outgoing = await self._recover(incoming, "errors/apology", {}, parked=error)
+            except Exception:
+                log.exception("could not even park update %s", incoming.update_id)
+                return error
         chats = {o.chat_id for o in outgoing if o.kind != "answer" and o.chat_id is not None}
         if chats:
             self.on_commit(chats)
         for action in outgoing:
             if action.kind == "answer":
                 await self._answer(action)
+        return None
 
     async def _member_statuses(self, incoming: Incoming) -> dict[int, str] | None:
         """Group roles a route needs, asked before any transaction (a network round trip)."""
@@ -114,7 +128,7 @@ class Dispatcher:
         """Handle the update in one transaction; returns what it emitted (empty if a repeat)."""
         try:
             async with self.sessions() as session, session.begin():
-                if not await claim_update(session, incoming.update_id, self.clock.now()):
+                if not await claim(session, incoming.update_id, self.clock.now()):
                     return []
                 ctx = await self._context(session, incoming)
                 ctx.member_statuses = statuses
@@ -131,23 +145,33 @@ class Dispatcher:
             )
 
     async def _recover(
-        self, incoming: Incoming, template: str, values: dict, link: str | None = None
+        self,
+        incoming: Incoming,
+        template: str,
+        values: dict,
+        link: str | None = None,
+        *,
+        parked: str | None = None,
     ) -> list[Outgoing]:
-        """Record the update and answer it with an explanation, in a fresh transaction."""
-        try:
-            async with self.sessions() as session, session.begin():
-                if not await claim_update(session, incoming.update_id, self.clock.now()):
-                    return []
-                ctx = await self._context(session, incoming)
-                if incoming.callback_id:
-                    ctx.answer(template, alert=True, link=link, **values)
-                elif incoming.sender is not None:
-                    ctx.reply(template, **values)
-                await self._store(session, ctx.outgoing)
-                return ctx.outgoing
-        except Exception:
-            log.exception("could not even apologise for update %s", incoming.update_id)
-            return []
+        """Record the update (parked with its error, if given) and answer it, in a fresh
+        transaction."""
+        async with self.sessions() as session, session.begin():
+            finished = await claim(
+                session,
+                incoming.update_id,
+                self.clock.now(),
+                status=PARKED if parked else DONE,
+                error=parked,
+            )
+            if not finished:
+                return []
+            ctx = await self._context(session, incoming)
+            if incoming.callback_id:
+                ctx.answer(template, alert=True, link=link, **values)
+            elif incoming.sender is not None:
+                ctx.reply(template, **values)
+            await self._store(session, ctx.outgoing)
+            return ctx.outgoing
 
     async def _store(self, session: AsyncSession, outgoing: list[Outgoing]) -> None:
         """Messages go to the outbox, in the handler's transaction.

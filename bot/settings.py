@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     # Rest rules for shifts: at most this many hours a day and a week, at least this much rest.
     shift_max_day_hours: float = Field(8, alias="LINLI_SHIFT_MAX_DAY_HOURS", gt=0)
     shift_max_week_hours: float = Field(40, alias="LINLI_SHIFT_MAX_WEEK_HOURS", gt=0)
+    webhook_url: str = Field("", alias="LINLI_WEBHOOK_URL")
+    webhook_host: str = Field("0.0.0.0", alias="LINLI_WEBHOOK_HOST")
+    webhook_port: int = Field(8443, alias="LINLI_WEBHOOK_PORT")
+    webhook_secret: str = Field("", alias="LINLI_WEBHOOK_SECRET", pattern=r"^[A-Za-z0-9_-]{0,256}$")
     shift_min_rest_hours: float = Field(8, alias="LINLI_SHIFT_MIN_REST_HOURS", ge=0)
 
     @field_validator("coordinators")
@@ -97,6 +102,13 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def webhook_token(self) -> str:
+        """The secret Telegram sends with each webhook call: the setting, else one of the token."""
+        if self.webhook_secret:
+            return self.webhook_secret
+        return hashlib.sha256(f"linli-webhook:{self.telegram_bot_token}".encode()).hexdigest()
 
     @property
     def tz(self) -> ZoneInfo:
