@@ -131,7 +131,9 @@ async def claim(
     An update that never passed through the inbox (handed to the dispatcher directly) gets its
     row here, so it is deduplicated all the same.
     """
-    values = {"status": status, "finished_at": now, "error": error and error[:ERROR_LENGTH]}
+    values: dict[str, Any] = {"status": status, "finished_at": now}
+    if error is not None:  # an earlier failed attempt's error stays on a row finished later
+        values["error"] = error[:ERROR_LENGTH]
     table = InboxUpdate.__table__
     statement = (
         _insert(session)

@@ -32,6 +32,7 @@ class Delivery(StrEnum):
 
 PENDING, SENT, SUPERSEDED, FAILED = Delivery
 
+
 class OutboxMessage(Base):
     """One action waiting for (or done by) delivery."""
 
