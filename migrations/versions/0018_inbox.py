@@ -1,7 +1,7 @@
 """inbox: updates stored before they are confirmed; replaces processed_updates
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-01 03:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import models.base
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
