@@ -160,7 +160,7 @@ async def test_a_drawn_picture_is_uploaded_as_a_photo(rig: Rig) -> None:
     [shown] = [m for m in await people.bot_messages(alice) if m["message_id"] == message_id]
     assert shown["caption"] == "<b>报告</b>" and shown["photo"]["sizes"][-1]["width"] == 3
     assert await people.file(shown["photo"]["file_id"]) == png
-    with pytest.raises(BadRequest, match="(?i)image_process_failed"):
+    with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
         await client.upload_photo(alice, "chart.png", b"not a picture", None)
 
 
