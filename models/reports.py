@@ -246,7 +246,7 @@ async def _runs(
         .order_by(RollcallRun.day, RollcallRun.opens_at, RollcallRun.id)
     )
     runs = []
-    for run, rollcall in rows.tuples():
+    for run, rollcall in rows:
         expected, answered = run.expected, run.answered
         if run.status == RunStatus.OPEN:  # still running: as it stands now
             now_tally = await tally(session, run, rollcall)
@@ -486,7 +486,7 @@ async def tasks_export(
             due_at=task.due_at,
             assignee=(display or f"#{tg_id}") if tg_id is not None else None,
         )
-        for task, display, tg_id in rows.tuples()
+        for task, display, tg_id in rows
     ]
 
 
@@ -518,5 +518,5 @@ async def hours_export(
             minutes=record.minutes,
             source=record.source_ref,
         )
-        for record, display, tg_id in rows.tuples()
+        for record, display, tg_id in rows
     ]
