@@ -197,6 +197,10 @@ async def test_the_report_states_the_days_figures_with_a_chart(bot: BotWorld) ->
     w = await _world(bot)
     await _day_of_work(bot, w)
     people = bot.people
+    await people.say(w.leader, w.leader, "/help")
+    await people.wait_for(w.leader, says("/report — 本楼报告（附图表）"))
+    await people.say(w.sarah, w.sarah, "/help")
+    assert "/report" not in text_of(await people.wait_for(w.sarah, says("/me")))
     await people.say(w.leader, w.leader, "/report")
     report = text_of(await people.wait_for(w.leader, says("楼组长报告", "今天")))
     assert "🏢 3号楼" in report, report
