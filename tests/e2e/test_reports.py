@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import struct
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -34,7 +35,8 @@ VOLUNTEERS = [("Sarah", "3-801"), ("Tom", "3-901")]
 
 @dataclass
 class World:
-    """3号楼's group and leader, a second leader (王组长), three residents, two volunteers."""
+    """3号楼's group and leader, a second leader (王组长, who never wrote to Linli privately),
+    three residents, two volunteers."""
 
     leader: int
     deputy: int
@@ -77,7 +79,7 @@ async def _world(bot: BotWorld) -> World:
         )
         building_id = building.id
     *residents, sarah, tom = ids
-    await start_privately(bot, [deputy, sarah, tom])
+    await start_privately(bot, [sarah, tom])
     return World(leader, deputy, group, residents, sarah, tom, building_id)
 
 
@@ -237,6 +239,27 @@ async def test_asked_in_the_group_it_goes_privately_and_non_leaders_are_refused(
     await people.wait_for(w.group, _after(seen, "已私聊发给你了"))
     await people.wait_for(w.leader, says("楼组长报告"))
     await people.wait_for(w.leader, lambda m: bool(m.get("photo")))
+
+    # 王组长 never opened the private chat: the group gets a start link, which delivers it.
+    seen = await _seen(bot, w.group)
+    await people.say(w.deputy, w.group, "/report week")
+    offer = await people.wait_for(w.group, _after(seen, "我还不能私聊你"))
+    link = re.search(r"start=(lr\d)", text_of(offer))
+    assert link, text_of(offer)
+    await people.say(w.deputy, w.deputy, f"/start {link.group(1)}")
+    await people.wait_for(w.deputy, says("楼组长报告", "本周", "新增 3 条"))
+    await people.wait_for(w.deputy, lambda m: bool(m.get("photo")))
+    seen = await _seen(bot, w.group)
+    await people.say(w.deputy, w.group, "/export hours")
+    # Reachable now: sent privately.
+    await people.wait_for(w.group, _after(seen, "已私聊发给你了"))
+    await people.wait_for(w.deputy, says("合计 30 分钟"))
+    # The export's start link (what an unreachable leader is given) checks the opener again.
+    await people.say(w.deputy, w.deputy, "/start xt3")
+    await people.wait_for(w.deputy, says("任务（本月新增）：共 5 条"))
+    seen = await _seen(bot, w.sarah)
+    await people.say(w.sarah, w.sarah, "/start xh0")
+    await people.wait_for(w.sarah, _after(seen, "只有本楼的楼组长"))
 
     # A volunteer and a resident are refused in the group, Sarah in private too; they get nothing.
     for user in (w.sarah, w.residents[0]):
