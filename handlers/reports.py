@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.context import Ctx, Emitter
 from bot.refusals import Usage
 from bot.routing import Router
+from handlers.groupbuy_views import to_leader
 from handlers.identity import can_reach, sender_person
 from handlers.report_chart import report_chart
 from handlers.spreadsheets import csv_file, xlsx_file
@@ -85,6 +86,7 @@ async def report(ctx: Ctx) -> None:
     period = _period(words, "report") or ReportPeriod.TODAY
     leader = await sender_person(ctx)
     figures = await _figures(ctx, leader, period)  # refuses a non-leader before anything else
+    # Not groupbuy_views.to_leader: the chart is drawn (in a thread) only for a reachable leader.
     if not can_reach(leader):
         link = ctx.deep_link(f"{REPORT_LINK}{PERIOD_DIGITS[period]}")
         ctx.reply("groupbuy/open_privately", link=link)
@@ -177,14 +179,8 @@ async def export_records(ctx: Ctx, what: str, words: list[str]) -> None:
     period = _period(words, "export")
     prepare = _prepare_tasks if what == "tasks" else _prepare_hours
     deliver = await prepare(ctx, period)  # refuses a non-leader before anything else
-    leader = await sender_person(ctx)
-    if not can_reach(leader):
-        prefix = TASKS_LINK if what == "tasks" else HOURS_LINK
-        ctx.reply("groupbuy/open_privately", link=ctx.deep_link(f"{prefix}{PERIOD_DIGITS[period]}"))
-        return
-    deliver(leader)
-    if ctx.incoming.chat.is_group:
-        ctx.reply("groupbuy/sent_privately")
+    prefix = TASKS_LINK if what == "tasks" else HOURS_LINK
+    await to_leader(ctx, f"{prefix}{PERIOD_DIGITS[period]}", deliver)
 
 
 Deliver = Callable[[Person], None]

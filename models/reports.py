@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    Select,
     delete,
     func,
     or_,
@@ -322,7 +324,10 @@ async def _hours(
     return int(minutes or 0), int(people or 0)
 
 
-def _within(query, column, start: datetime | None, end: datetime | None):  # type: ignore[no-untyped-def]
+def _within(
+    query: Select[Any], column: Any, start: datetime | None, end: datetime | None
+) -> Select[Any]:
+    """The query limited to rows whose `column` falls in [start, end) (None: unbounded)."""
     if start is not None:
         query = query.where(column >= start)
     if end is not None:
