@@ -8,9 +8,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.settings import Settings
 from models import errors
 from models.care import CARE_GAP
 from models.groupbuy import DRAFT, OPEN, PICKUP_TASK, GroupBuy
@@ -376,3 +378,11 @@ async def test_the_tasks_export_lists_the_buildings_tasks(sessions: Sessions) ->
     assert {line.kind for line in today} == {"help"}
     first = next(line for line in today if line.status == DONE)
     assert first.assignee == "志愿者0" and first.claimed_at == _at(25, 9, 30)
+
+
+def test_the_daily_time_is_read_from_the_setting() -> None:
+    assert Settings(_env_file=None).report_time == time(21, 0)
+    assert Settings(_env_file=None, LINLI_REPORT_DAILY_AT=" 07:30").report_time == time(7, 30)
+    for wrong in ("25:00", "9pm", ""):
+        with pytest.raises(ValidationError, match="LINLI_REPORT_DAILY_AT"):
+            Settings(_env_file=None, LINLI_REPORT_DAILY_AT=wrong)
