@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     shift_max_day_hours: float = Field(8, alias="LINLI_SHIFT_MAX_DAY_HOURS", gt=0)
     shift_max_week_hours: float = Field(40, alias="LINLI_SHIFT_MAX_WEEK_HOURS", gt=0)
     shift_min_rest_hours: float = Field(8, alias="LINLI_SHIFT_MIN_REST_HOURS", ge=0)
+    # When subscribed leaders get the day's report, community time ("HH:MM").
+    report_daily_at: str = Field("21:00", alias="LINLI_REPORT_DAILY_AT")
 
     @field_validator("coordinators")
     @classmethod
@@ -86,6 +88,20 @@ class Settings(BaseSettings):
             timedelta(hours=self.shift_max_week_hours),
             timedelta(hours=self.shift_min_rest_hours),
         )
+
+    @field_validator("report_daily_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"LINLI_REPORT_DAILY_AT: {value!r} is not a time like 21:00") from None
+        return value.strip()
+
+    @property
+    def report_time(self) -> time:
+        """The local time of the leaders' daily report."""
+        return time.fromisoformat(self.report_daily_at)
 
     @field_validator("timezone")
     @classmethod
