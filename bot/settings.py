@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -42,11 +42,14 @@ class Settings(BaseSettings):
     # Rest rules for shifts: at most this many hours a day and a week, at least this much rest.
     shift_max_day_hours: float = Field(8, alias="LINLI_SHIFT_MAX_DAY_HOURS", gt=0)
     shift_max_week_hours: float = Field(40, alias="LINLI_SHIFT_MAX_WEEK_HOURS", gt=0)
+    shift_min_rest_hours: float = Field(8, alias="LINLI_SHIFT_MIN_REST_HOURS", ge=0)
+    # When subscribed leaders get the day's report, community time ("HH:MM").
+    report_daily_at: str = Field("21:00", alias="LINLI_REPORT_DAILY_AT")
+    # `linli run --webhook`: Telegram POSTs to the URL; the endpoint listens on host:port.
     webhook_url: str = Field("", alias="LINLI_WEBHOOK_URL")
     webhook_host: str = Field("0.0.0.0", alias="LINLI_WEBHOOK_HOST")
     webhook_port: int = Field(8443, alias="LINLI_WEBHOOK_PORT")
     webhook_secret: str = Field("", alias="LINLI_WEBHOOK_SECRET", pattern=r"^[A-Za-z0-9_-]{0,256}$")
-    shift_min_rest_hours: float = Field(8, alias="LINLI_SHIFT_MIN_REST_HOURS", ge=0)
 
     @field_validator("coordinators")
     @classmethod
@@ -91,6 +94,20 @@ class Settings(BaseSettings):
             timedelta(hours=self.shift_max_week_hours),
             timedelta(hours=self.shift_min_rest_hours),
         )
+
+    @field_validator("report_daily_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"LINLI_REPORT_DAILY_AT: {value!r} is not a time like 21:00") from None
+        return value.strip()
+
+    @property
+    def report_time(self) -> time:
+        """The local time of the leaders' daily report."""
+        return time.fromisoformat(self.report_daily_at)
 
     @field_validator("timezone")
     @classmethod

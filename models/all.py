@@ -13,6 +13,7 @@ from models import (  # noqa: F401
     people,
     records,
     redemptions,
+    reports,
     rollcall_answers,
     rollcalls,
     shift_calls,

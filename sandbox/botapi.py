@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import re
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -500,6 +501,10 @@ class BotApi:
                 raise bad_request("type of file mismatch")
             return self.world.photos[value]
         uploaded = self._stored_upload(params, "photo")
+        size = _image_size(uploaded.data)
+        if size is None:
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        uploaded.width, uploaded.height = size
         self.world.photos[uploaded.file_id] = [uploaded]
         return [uploaded]
 
@@ -696,3 +701,17 @@ class BotApi:
 
 def _error_response(error: BotApiError) -> web.Response:
     return web.json_response(error.body(), status=error.code)
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of an uploaded PNG, (0, 0) for a JPEG; None if it is no picture at all.
+
+    Telegram refuses a photo it cannot decode; the sandbox reads a PNG's header only, and
+    leaves a JPEG's size unknown (0: the API then reports Telegram's usual largest size).
+    """
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if data.startswith(b"\xff\xd8\xff"):
+        return 0, 0
+    return None

@@ -126,7 +126,7 @@ class StoredFile:
     data: bytes
     name: str
     mime_type: str
-    # A photo size's pixels; 0 when unknown (a bot's upload, which the sandbox does not decode).
+    # A photo size's pixels; 0 when unknown (a JPEG upload: the sandbox reads PNG headers only).
     width: int = 0
     height: int = 0
 
@@ -680,7 +680,7 @@ def _document_api(stored: StoredFile) -> dict:
 
 
 def _photo_api(stored: StoredFile) -> dict:
-    # A bot's upload is not decoded offline: it reports Telegram's largest usual size.
+    # A JPEG upload is not decoded offline: it reports Telegram's largest usual size.
     return {
         "file_id": stored.file_id,
         "file_unique_id": stored.file_unique_id,

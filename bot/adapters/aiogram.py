@@ -165,6 +165,19 @@ class AiogramClient:
             )
         return sent.message_id
 
+    async def upload_photo(
+        self, chat_id: int, filename: str, data: bytes, caption: str | None
+    ) -> int:
+        """Upload a picture as a photo with an optional HTML caption; return the message id."""
+        with _translated():
+            sent = await self._bot.send_photo(
+                chat_id,
+                photo=BufferedInputFile(data, filename=filename),
+                caption=caption,
+                parse_mode="HTML" if caption else None,
+            )
+        return sent.message_id
+
     async def set_commands(
         self, scope: str, language: str | None, commands: list[tuple[str, str]]
     ) -> None:

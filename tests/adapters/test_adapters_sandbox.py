@@ -18,6 +18,7 @@ from bot.polling import Accept, Poller
 from bot.transport import BadRequest, Forbidden, RetryAfter
 from sandbox.client import People
 from sandbox.server import SANDBOX_TOKEN, SandboxServer
+from sandbox.world import _png
 
 
 @dataclass
@@ -157,6 +158,21 @@ async def test_photos_in_and_out_by_file_id(rig: Rig) -> None:
     assert await client.send_photo(alice, largest, None, None)
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await client.send_photo(alice, "AgACAgNoSuchPhoto", None, None)
+
+
+async def test_a_drawn_picture_is_uploaded_as_a_photo(rig: Rig) -> None:
+    """upload_photo: the PNG bytes arrive as a photo with its caption; non-pictures are refused."""
+    people, client = rig.people, rig.adapter.client
+    alice = await people.add_user("Wang Fang")
+    await people.say(alice, alice, "/start")
+    await rig.next(lambda i: i.command == "start")
+    png = _png(3, 2, (10, 20, 30))
+    message_id = await client.upload_photo(alice, "chart.png", png, "<b>报告</b>")
+    [shown] = [m for m in await people.bot_messages(alice) if m["message_id"] == message_id]
+    assert shown["caption"] == "<b>报告</b>" and shown["photo"]["sizes"][-1]["width"] == 3
+    assert await people.file(shown["photo"]["file_id"]) == png
+    with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
+        await client.upload_photo(alice, "chart.png", b"not a picture", None)
 
 
 async def test_errors_are_translated(rig: Rig) -> None:
