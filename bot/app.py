@@ -85,7 +85,13 @@ class Linli:
             jobs=[*HOUSEKEEPING, *(job for router in ROUTERS for job in router.jobs)],
             on_commit=self.delivery.wake,
         )
-        self.inbox = Inbox(self.sessions, self.clock, self.adapter.parse, self.dispatcher.handle)
+        self.inbox = Inbox(
+            self.sessions,
+            self.clock,
+            self.adapter.parse,
+            self.dispatcher.handle,
+            self.dispatcher.handle_batch,
+        )
         self.delivery.start()
         await self.adapter.start()
         await self._register_commands()

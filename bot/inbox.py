@@ -29,8 +29,10 @@ ATTEMPTS = 3
 RETRY_PAUSE = 0.2  # seconds before the second attempt, doubling after
 CONCURRENT_CHATS = 256
 
+BATCH = 50  # updates of one chat in one transaction, at most
 Parse = Callable[[dict[str, Any]], Incoming | None]
 Handle = Callable[..., Awaitable[str | None]]
+HandleBatch = Callable[[Sequence[Incoming]], Awaitable[list[Incoming]]]
 
 
 def chat_of(update: dict[str, Any]) -> int | None:
@@ -53,11 +55,12 @@ class Inbox:
         clock: Clock,
         parse: Parse,
         handle: Handle,
+        handle_batch: HandleBatch,
         *,
         concurrency: int = CONCURRENT_CHATS,
     ) -> None:
         self.sessions, self.clock = sessions, clock
-        self._parse, self._handle = parse, handle
+        self._parse, self._handle, self._handle_batch = parse, handle, handle_batch
         self._queues: dict[int | None, deque[inbox.Waiting]] = {}
         self._workers: dict[int | None, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(concurrency)
@@ -124,9 +127,10 @@ class Inbox:
         queue = self._queues[chat_id]
         try:
             while queue:
-                row = queue.popleft()
+                # What arrived for the chat meanwhile is handled together, in one transaction.
+                batch = [queue.popleft() for _ in range(min(len(queue), BATCH))]
                 async with self._slots:
-                    await self._process(row)
+                    await self._process(batch)
         finally:
             del self._workers[chat_id]
             if not queue:
@@ -134,24 +138,41 @@ class Inbox:
             if not self._workers:
                 self._idle.set()
 
-    async def _process(self, row: inbox.Waiting) -> None:
-        try:
-            incoming = self._parse(row.payload)
-        except Exception as failure:
-            log.exception("update %s could not be parsed; parked", row.update_id)
-            await self._finish(row.update_id, inbox.PARKED, f"unreadable: {failure}")
-            return
-        if incoming is None:  # a kind of update Linli does not act on
-            await self._finish(row.update_id, inbox.DONE, None)
-            return
+    async def _process(self, rows: list[inbox.Waiting]) -> None:
+        fresh: list[Incoming] = []
+        retried: list[tuple[inbox.Waiting, Incoming]] = []
+        for row in rows:
+            try:
+                incoming = self._parse(row.payload)
+            except Exception as failure:
+                log.exception("update %s could not be parsed; parked", row.update_id)
+                await self._finish(row.update_id, inbox.PARKED, f"unreadable: {failure}")
+                continue
+            if incoming is None:  # a kind of update Linli does not act on
+                await self._finish(row.update_id, inbox.DONE, None)
+            elif row.attempts:
+                retried.append((row, incoming))
+            else:
+                fresh.append(incoming)
+        if fresh:
+            failed = {i.update_id for i in await self._handle_batch(fresh)}
+            rows_of = {row.update_id: row for row in rows}
+            for incoming in fresh:
+                if incoming.update_id in failed:
+                    row = rows_of[incoming.update_id]
+                    once = inbox.Waiting(row.update_id, row.chat_id, row.payload, attempts=1)
+                    retried.append((once, incoming))
+        # Updates are handled in order, but a failed one is retried after the batch it was in.
+        for row, incoming in sorted(retried, key=lambda pair: pair[0].update_id):
+            await self._retry(row, incoming)
+
+    async def _retry(self, row: inbox.Waiting, incoming: Incoming) -> None:
         for attempt in range(row.attempts, ATTEMPTS):
+            await asyncio.sleep(RETRY_PAUSE * 2 ** (attempt - 1))
             error = await self._handle(incoming, final=attempt == ATTEMPTS - 1)
-            if error is None:
-                return
-            if attempt == ATTEMPTS - 1:
-                return  # the dispatcher could not even park it: it stays for the next start
+            if error is None or attempt == ATTEMPTS - 1:
+                return  # handled, or parked (if even that failed, it waits for the next start)
             await self._note_failure(row.update_id, error)
-            await asyncio.sleep(RETRY_PAUSE * 2**attempt)
 
     async def _finish(self, update_id: int, status: inbox.Status, error: str | None) -> None:
         try:

@@ -148,6 +148,35 @@ async def claim(
     return (await session.scalar(statement)) is not None
 
 
+async def claim_all(session: AsyncSession, update_ids: Sequence[int], now: datetime) -> set[int]:
+    """Mark a batch of stored updates finished in one statement; return those that were not.
+
+    Only updates still waiting in the inbox are claimed; an id that has no row (never stored)
+    or was finished already is left out, and its update must not be handled.
+    """
+    claimed = await session.scalars(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id.in_(update_ids), InboxUpdate.status == NEW)
+        .values(status=DONE, finished_at=now)
+        .returning(InboxUpdate.update_id)
+    )
+    return set(claimed)
+
+
+async def release(session: AsyncSession, update_id: int, error: str) -> None:
+    """Put back an update claimed in this transaction whose handling failed, counting the try."""
+    await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == update_id)
+        .values(
+            status=NEW,
+            finished_at=None,
+            attempts=InboxUpdate.attempts + 1,
+            error=error[:ERROR_LENGTH],
+        )
+    )
+
+
 async def note_failure(session: AsyncSession, update_id: int, error: str) -> None:
     """Count a failed attempt at handling an update, and keep the error."""
     await session.execute(

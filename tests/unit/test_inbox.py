@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -111,6 +111,24 @@ def test_updates_are_ordered_by_their_chat() -> None:
     assert chat_of({"update_id": 4, "poll": {}}) is None
 
 
+def _one_by_one(
+    sessions: async_sessionmaker[AsyncSession], handle: Any
+) -> Callable[[Sequence[Incoming]], Awaitable[list[Incoming]]]:
+    """A batch handler that takes each update on its own, as the dispatcher does for one."""
+
+    async def handle_batch(incomings: Sequence[Incoming]) -> list[Incoming]:
+        failed = []
+        for incoming in incomings:
+            error = await handle(incoming, final=False)
+            if error is not None:
+                async with unit_of_work(sessions) as session:
+                    await inbox.note_failure(session, incoming.update_id, error)
+                failed.append(incoming)
+        return failed
+
+    return handle_batch
+
+
 def _parse(raw: dict[str, Any]) -> Incoming:
     message = raw["message"]
     chat = Chat(message["chat"]["id"], "private")
@@ -131,7 +149,7 @@ async def test_each_chat_is_handled_in_order_and_chats_side_by_side(
             await inbox.claim(session, incoming.update_id, NOW)
         return None
 
-    box = Inbox(sessions, ManualClock(NOW), _parse, handle)
+    box = Inbox(sessions, ManualClock(NOW), _parse, handle, _one_by_one(sessions, handle))
     await box.accept([_update(1, 7, "slow"), _update(2, 7, "second"), _update(3, 8, "other")])
     await asyncio.sleep(0.1)
     assert seen == [(8, "other")], "chat 8 does not wait for chat 7"
@@ -155,7 +173,7 @@ async def test_a_failing_update_is_tried_three_times_and_left_to_the_last_try_to
             return None
         return "RuntimeError: boom"
 
-    box = Inbox(sessions, ManualClock(NOW), _parse, handle)
+    box = Inbox(sessions, ManualClock(NOW), _parse, handle, _one_by_one(sessions, handle))
     await box.accept([_update(1)])
     assert await box.idle(within=5)
     assert finals == [False, False, True]
@@ -180,7 +198,7 @@ async def test_an_unreadable_update_is_parked_and_the_next_handled(
             await inbox.claim(session, incoming.update_id, NOW)
         return None
 
-    box = Inbox(sessions, ManualClock(NOW), parse, handle)
+    box = Inbox(sessions, ManualClock(NOW), parse, handle, _one_by_one(sessions, handle))
     await box.accept([_update(1), _update(2)])
     assert await box.idle(within=5)
     assert handled == [2]
