@@ -8,6 +8,7 @@ from models import (  # noqa: F401
     fatigue,
     groupbuy,
     help_requests,
+    inbox,
     outbox,
     people,
     records,

@@ -186,6 +186,7 @@ class World:
         # Each size's file_id → the photo's sizes up to that one (what sending it by id shows).
         self.photos: dict[str, list[StoredFile]] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""
         self.events: deque[dict] = deque(maxlen=_EVENT_BACKLOG)
         self.seq = 0
         self.closed = False
@@ -616,6 +617,14 @@ class World:
     def events_after(self, seq: int) -> list[dict]:
         """Page events newer than seq."""
         return [event for event in self.events if event["seq"] > seq]
+
+    def drop_unwanted_updates(self) -> None:
+        """Telegram never queues updates of types the bot did not ask for."""
+        allowed = set(self.allowed_updates)
+        if allowed:
+            self.updates[:] = [
+                u for u in self.updates if allowed.intersection(u.keys() - {"update_id"})
+            ]
 
     def notify(self) -> None:
         """Wake every long poll waiting for a change."""
