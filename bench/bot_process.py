@@ -13,9 +13,13 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Sequence
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from bot.app import Linli, freeze_startup_objects
+from bot.context import Incoming
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
 
@@ -23,18 +27,33 @@ from bot.settings import Settings
 def time_taps(latencies: list[float]) -> None:
     """Record how long the dispatcher takes per button tap.
 
-    The one place that knows the dispatcher's entry point: when it changes (the inbox hands
-    over stored updates), only this wrapper changes.
+    The one place that knows the dispatcher's entry points: updates that arrived together are
+    handled by `handle_batch` (one transaction; each tap in it counts the batch's time, from
+    its start until the taps were answered), a lone or retried update by `handle`.
     """
-    handle = Dispatcher.handle
+    handle, handle_batch = Dispatcher.handle, Dispatcher.handle_batch
+    in_batch: ContextVar[bool] = ContextVar("in_batch", default=False)
 
-    async def timed(self: Dispatcher, incoming, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def timed(self: Dispatcher, incoming: Incoming, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
-        await handle(self, incoming, *args, **kwargs)
-        if getattr(incoming, "callback_data", None):
+        result = await handle(self, incoming, *args, **kwargs)
+        if incoming.callback_data and not in_batch.get():
             latencies.append(time.perf_counter() - started)
+        return result
+
+    async def timed_batch(self: Dispatcher, incomings: Sequence[Incoming]) -> Any:
+        started = time.perf_counter()
+        token = in_batch.set(True)
+        try:
+            result = await handle_batch(self, incomings)
+        finally:
+            in_batch.reset(token)
+        took = time.perf_counter() - started
+        latencies.extend(took for incoming in incomings if incoming.callback_data)
+        return result
 
     Dispatcher.handle = timed  # type: ignore[method-assign]
+    Dispatcher.handle_batch = timed_batch  # type: ignore[method-assign]
 
 
 async def serve(report: str, tick_seconds: float = 3600) -> None:

@@ -14,7 +14,10 @@ from bot.context import Emitter
 from bot.delivery import Delivery, Limits
 from bot.dispatch import Dispatcher
 from bot.i18n import LANGUAGES, Texts
+from bot.inbox import Inbox
+from bot.polling import Poller
 from bot.settings import Settings
+from bot.webhook import WebhookServer
 from handlers import ROUTERS
 from models.authority import sync_coordinators
 from models.base import create_engine, session_factory
@@ -23,6 +26,10 @@ from scheduler.jobs import HOUSEKEEPING
 from scheduler.setup import Ticker
 
 log = logging.getLogger(__name__)
+
+# A stop (SIGTERM) must end within 10 s: handlers get this long, delivery's calls the rest.
+HANDLING_GRACE_SECONDS = 3.0
+STORING_GRACE_SECONDS = 1.0
 
 
 def freeze_startup_objects() -> None:
@@ -46,6 +53,7 @@ class Linli:
     adapter: Adapter | None = None
     delivery_limits: Limits | None = None
     tick_seconds: float = 30.0
+    webhook: bool = False  # receive updates at LINLI_WEBHOOK_URL instead of long polling
 
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
@@ -53,6 +61,9 @@ class Linli:
     dispatcher: Dispatcher = field(init=False)
     delivery: Delivery = field(init=False)
     ticker: Ticker = field(init=False)
+    inbox: Inbox = field(init=False)
+    poller: Poller | None = field(init=False, default=None)
+    webhook_server: WebhookServer | None = field(init=False, default=None)
 
     async def start(self) -> None:
         """Migrate the database, connect to the Bot API and start handling updates."""
@@ -87,9 +98,18 @@ class Linli:
             jobs=[*HOUSEKEEPING, *(job for router in ROUTERS for job in router.jobs)],
             on_commit=self.delivery.wake,
         )
+        self.inbox = Inbox(
+            self.sessions,
+            self.clock,
+            self.adapter.parse,
+            self.dispatcher.handle,
+            self.dispatcher.handle_batch,
+        )
         self.delivery.start()
-        await self.adapter.start(self.dispatcher.handle)
+        await self.adapter.start()
         await self._register_commands()
+        await self.inbox.resume()  # what an earlier run stored goes before anything new
+        await self._receive_updates()
         self.ticker.start(self.tick_seconds)
         log.info("Linli is running as @%s", self.adapter.client.bot_username)
 
@@ -105,12 +125,31 @@ class Linli:
             api=self.adapter.client,
         )
 
+    async def _receive_updates(self) -> None:
+        assert self.adapter is not None
+        if not self.webhook:
+            await self.adapter.use_polling()
+            self.poller = Poller(self.adapter.fetch_updates, self.inbox.accept)
+            self.poller.start()
+            return
+        if not self.settings.webhook_url:
+            raise ValueError("set LINLI_WEBHOOK_URL to the public address of the webhook")
+        self.webhook_server = WebhookServer(self.inbox.accept, self.settings.webhook_token)
+        await self.webhook_server.start(self.settings.webhook_host, self.settings.webhook_port)
+        await self.adapter.use_webhook(self.settings.webhook_url, self.settings.webhook_token)
+
     async def stop(self) -> None:
-        """Stop polling, scheduling and delivery; close the database."""
+        """Stop taking updates, finish those in hand (within seconds), stop delivery."""
         self.ticker.stop()
+        if self.poller is not None:
+            await self.poller.stop(within=STORING_GRACE_SECONDS)
+        if self.webhook_server is not None:
+            await self.webhook_server.stop()
+        # Whatever is not finished in time stays in the inbox for the next start.
+        await self.inbox.close(within=HANDLING_GRACE_SECONDS)
+        await self.delivery.stop()
         if self.adapter is not None:
             await self.adapter.stop()
-        await self.delivery.stop()
         await self.engine.dispose()
 
     async def tick(self) -> None:

@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="run the bot against Telegram (needs TELEGRAM_BOT_TOKEN), long polling"
     )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates at LINLI_WEBHOOK_URL (served on LINLI_WEBHOOK_HOST:PORT)",
+    )
     run.set_defaults(action=_run_command)
     sandbox = commands.add_parser(
         "sandbox",
@@ -62,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply all migrations (also done on start)")
     upgrade.set_defaults(action=_upgrade_command)
+    inbox = commands.add_parser(
+        "inbox", help="updates whose handling failed and was given up on (parked), newest first"
+    )
+    inbox.add_argument(
+        "retry",
+        nargs="?",
+        choices=["retry"],
+        help="put parked updates back in line (all, or the update ids given)",
+    )
+    inbox.add_argument("update_ids", nargs="*", type=int, metavar="UPDATE_ID")
+    inbox.set_defaults(action=_inbox_command)
     return parser
 
 
@@ -78,7 +94,9 @@ def _run_command(
 ) -> int:
     if not settings.telegram_bot_token:
         parser.error("set TELEGRAM_BOT_TOKEN to the token @BotFather gave you")
-    return _serve(_run(settings))
+    if args.webhook and not settings.webhook_url:
+        parser.error("set LINLI_WEBHOOK_URL to the public https address Telegram should call")
+    return _serve(_run(settings, webhook=args.webhook))
 
 
 def _sandbox_command(
@@ -108,10 +126,10 @@ async def _until_stopped() -> None:
     await stop.wait()
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, *, webhook: bool) -> None:
     from bot.app import Linli, freeze_startup_objects
 
-    app = Linli(settings)
+    app = Linli(settings, webhook=webhook)
     await app.start()
     freeze_startup_objects()
     try:
@@ -170,6 +188,38 @@ async def _upgrade(settings: Settings) -> int:
     finally:
         await engine.dispose()
     print(f"database is up to date: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def _inbox_command(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> int:
+    if args.update_ids and not args.retry:
+        parser.error("name update ids only after `retry`")
+    return asyncio.run(_inbox(settings, args.retry is not None, args.update_ids or None))
+
+
+async def _inbox(settings: Settings, retry: bool, update_ids: list[int] | None) -> int:
+    from models import inbox
+    from models.base import create_engine, session_factory, unit_of_work
+    from models.migrate import upgrade_database
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+        async with unit_of_work(session_factory(engine)) as session:
+            if retry:
+                count = await inbox.retry_parked(session, update_ids)
+                print(f"{count} parked updates will be handled at the bot's next start")
+                return 0
+            rows = await inbox.parked(session)
+    finally:
+        await engine.dispose()
+    if not rows:
+        print("no parked updates")
+    for row in rows:
+        when = row.finished_at or row.received_at
+        print(f"{row.update_id}\tchat {row.chat_id}\t{when:%Y-%m-%d %H:%M}Z\t{row.error}")
     return 0
 
 

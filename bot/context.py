@@ -150,7 +150,8 @@ class Outgoing:
     data: bytes | None = None
     view: bool = False
     url: str | None = None
-    # A photo already on Telegram's servers, sent again by its file_id (never uploaded by us).
+    # A photo already on Telegram's servers, sent again by its file_id; a "photo" without one
+    # is a picture we drew, uploaded from `data` under `filename`.
     photo: str | None = None
 
     def __post_init__(self) -> None:
@@ -301,6 +302,27 @@ class Emitter:
         self.outgoing.append(
             Outgoing(
                 "file",
+                chat_id=chat_id,
+                text=self.t(caption, lang=lang, **values) if caption else None,
+                filename=filename,
+                data=data,
+            )
+        )
+
+    def send_picture(
+        self,
+        chat_id: int,
+        filename: str,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        lang: str | None = None,
+        **values: Any,
+    ) -> None:
+        """Upload a picture we drew (a chart's PNG) as a photo, with an optional caption."""
+        self.outgoing.append(
+            Outgoing(
+                "photo",
                 chat_id=chat_id,
                 text=self.t(caption, lang=lang, **values) if caption else None,
                 filename=filename,

@@ -431,6 +431,10 @@ class Delivery:
             return await self.client.send_document(
                 chat_id, payload["filename"], prepared.data or b"", payload.get("text")
             )
+        if prepared.kind == "photo" and payload.get("photo") is None:
+            return await self.client.upload_photo(
+                chat_id, payload["filename"], prepared.data or b"", payload.get("text")
+            )
         if prepared.kind == "photo":
             return await self.client.send_photo(
                 chat_id, payload["photo"], payload.get("text"), markup

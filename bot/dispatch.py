@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,7 +19,8 @@ from bot.transport import BadRequest, BotClient, TransportError
 from models import people
 from models.conversations import current_conversation
 from models.errors import DomainError
-from models.outbox import claim_update, enqueue, live_key_of
+from models.inbox import DONE, PARKED, claim, claim_all, note_failure, release
+from models.outbox import enqueue, live_key_of
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +70,114 @@ class Dispatcher:
                     raise ValueError(f"router {router.name} redefines {sorted(map(str, clash))}")
                 table.update(routes)
 
-    async def handle(self, incoming: Incoming) -> None:
-        """Process one update exactly once; never raises."""
+    async def handle(self, incoming: Incoming, *, final: bool = True) -> str | None:
+        """Process an update exactly once; None when done, else the error of a failed attempt.
+
+        A failed attempt leaves no trace, so the caller may try again; the final one parks the
+        update with its error and apologises to the sender. Never raises.
+        """
         try:
             statuses = await self._member_statuses(incoming)
             outgoing = await self._run(incoming, statuses)
+        except Exception as failure:
+            error = f"{type(failure).__name__}: {failure}"
+            if not final:
+                log.warning("update %s failed (will try again): %s", incoming.update_id, error)
+                return error
+            log.exception("update %s failed; parked", incoming.update_id)
+            try:
+                outgoing = await self._recover(incoming, "errors/apology", {}, parked=error)
+            except Exception:
+                log.exception("could not even park update %s", incoming.update_id)
+                return error
+        await self._after_commit(outgoing)
+        return None
+
+    async def handle_batch(self, incomings: Sequence[Incoming]) -> list[Incoming]:
+        """Handle updates that arrived together in one transaction, each in its own savepoint.
+
+        Returns the updates that failed: their savepoints rolled back and they were put back
+        in line, to be tried again on their own with `handle`. A refusal is not a failure:
+        it is answered like any other outcome. Never raises.
+        """
+        if len(incomings) == 1:
+            error = await self.handle(incomings[0], final=False)
+            if error is None:
+                return []
+            try:
+                async with self.sessions() as session, session.begin():
+                    await note_failure(session, incomings[0].update_id, error)
+            except Exception:
+                log.exception("could not count a failure of update %s", incomings[0].update_id)
+            return list(incomings)
+        lookups = await asyncio.gather(
+            *(self._member_statuses(i) for i in incomings), return_exceptions=True
+        )
+        now = self.clock.now()
+        failed: list[Incoming] = []
+        outgoing: list[Outgoing] = []
+        try:
+            async with self.sessions() as session, session.begin():
+                fresh = await claim_all(session, [i.update_id for i in incomings], now)
+                for incoming, statuses in zip(incomings, lookups, strict=True):
+                    if incoming.update_id not in fresh:
+                        continue  # a repeat
+                    if isinstance(statuses, BaseException):
+                        error = f"{type(statuses).__name__}: {statuses}"
+                    else:
+                        done = await self._run_in(session, incoming, statuses)
+                        if isinstance(done, list):
+                            outgoing += done
+                            continue
+                        error = done
+                    log.warning("update %s failed (will try again): %s", incoming.update_id, error)
+                    await release(session, incoming.update_id, error)
+                    failed.append(incoming)
+                await self._store(session, outgoing)
         except Exception:
-            log.exception("update %s failed", incoming.update_id)
-            outgoing = await self._recover(incoming, "errors/apology", {})
+            log.exception("a batch of %d updates failed to commit", len(incomings))
+            return list(incomings)
+        await self._after_commit(outgoing)
+        return failed
+
+    async def _run_in(
+        self, session: AsyncSession, incoming: Incoming, statuses: dict[int, str] | None
+    ) -> list[Outgoing] | str:
+        """Handle a claimed update inside the batch's transaction: its outgoing, or the error."""
+        try:
+            async with session.begin_nested():
+                ctx = await self._context(session, incoming)
+                ctx.member_statuses = statuses
+                await self._route(ctx)
+                if incoming.callback_id and not any(o.kind == "answer" for o in ctx.outgoing):
+                    ctx.answer()
+                return ctx.outgoing
+        except (DomainError, ChatRefusal) as refused:
+            explained = refusal(refused)
+            try:
+                async with session.begin_nested():
+                    return await self._explain(
+                        session,
+                        incoming,
+                        explained.template,
+                        dict(explained.values),
+                        explained.link,
+                    )
+            except Exception as failure:
+                return f"{type(failure).__name__}: {failure}"
+        except Exception as failure:
+            return f"{type(failure).__name__}: {failure}"
+
+    async def _after_commit(self, outgoing: list[Outgoing]) -> None:
+        """Wake delivery for the chats written to; answer taps at once, side by side."""
         chats = {o.chat_id for o in outgoing if o.kind != "answer" and o.chat_id is not None}
         if chats:
             self.on_commit(chats)
-        for action in outgoing:
-            if action.kind == "answer":
-                await self._answer(action)
+        answers = [o for o in outgoing if o.kind == "answer"]
+        if len(answers) == 1:
+            await self._answer(answers[0])
+        elif answers:
+            await asyncio.gather(*(self._answer(a) for a in answers))
 
     async def _member_statuses(self, incoming: Incoming) -> dict[int, str] | None:
         """Group roles a route needs, asked before any transaction (a network round trip)."""
@@ -114,7 +210,7 @@ class Dispatcher:
         """Handle the update in one transaction; returns what it emitted (empty if a repeat)."""
         try:
             async with self.sessions() as session, session.begin():
-                if not await claim_update(session, incoming.update_id, self.clock.now()):
+                if not await claim(session, incoming.update_id, self.clock.now()):
                     return []
                 ctx = await self._context(session, incoming)
                 ctx.member_statuses = statuses
@@ -131,23 +227,45 @@ class Dispatcher:
             )
 
     async def _recover(
-        self, incoming: Incoming, template: str, values: dict, link: str | None = None
+        self,
+        incoming: Incoming,
+        template: str,
+        values: dict,
+        link: str | None = None,
+        *,
+        parked: str | None = None,
     ) -> list[Outgoing]:
-        """Record the update and answer it with an explanation, in a fresh transaction."""
-        try:
-            async with self.sessions() as session, session.begin():
-                if not await claim_update(session, incoming.update_id, self.clock.now()):
-                    return []
-                ctx = await self._context(session, incoming)
-                if incoming.callback_id:
-                    ctx.answer(template, alert=True, link=link, **values)
-                elif incoming.sender is not None:
-                    ctx.reply(template, **values)
-                await self._store(session, ctx.outgoing)
-                return ctx.outgoing
-        except Exception:
-            log.exception("could not even apologise for update %s", incoming.update_id)
-            return []
+        """Record the update (parked with its error, if given) and answer it, in a fresh
+        transaction."""
+        async with self.sessions() as session, session.begin():
+            finished = await claim(
+                session,
+                incoming.update_id,
+                self.clock.now(),
+                status=PARKED if parked else DONE,
+                error=parked,
+            )
+            if not finished:
+                return []
+            outgoing = await self._explain(session, incoming, template, values, link)
+            await self._store(session, outgoing)
+            return outgoing
+
+    async def _explain(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        template: str,
+        values: dict,
+        link: str | None,
+    ) -> list[Outgoing]:
+        """The answer to an update that changed nothing: an alert to a tap, else a reply."""
+        ctx = await self._context(session, incoming)
+        if incoming.callback_id:
+            ctx.answer(template, alert=True, link=link, **values)
+        elif incoming.sender is not None:
+            ctx.reply(template, **values)
+        return ctx.outgoing
 
     async def _store(self, session: AsyncSession, outgoing: list[Outgoing]) -> None:
         """Messages go to the outbox, in the handler's transaction.

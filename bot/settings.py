@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+from datetime import time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,13 @@ class Settings(BaseSettings):
     shift_max_day_hours: float = Field(8, alias="LINLI_SHIFT_MAX_DAY_HOURS", gt=0)
     shift_max_week_hours: float = Field(40, alias="LINLI_SHIFT_MAX_WEEK_HOURS", gt=0)
     shift_min_rest_hours: float = Field(8, alias="LINLI_SHIFT_MIN_REST_HOURS", ge=0)
+    # When subscribed leaders get the day's report, community time ("HH:MM").
+    report_daily_at: str = Field("21:00", alias="LINLI_REPORT_DAILY_AT")
+    # `linli run --webhook`: Telegram POSTs to the URL; the endpoint listens on host:port.
+    webhook_url: str = Field("", alias="LINLI_WEBHOOK_URL")
+    webhook_host: str = Field("0.0.0.0", alias="LINLI_WEBHOOK_HOST")
+    webhook_port: int = Field(8443, alias="LINLI_WEBHOOK_PORT")
+    webhook_secret: str = Field("", alias="LINLI_WEBHOOK_SECRET", pattern=r"^[A-Za-z0-9_-]{0,256}$")
 
     @field_validator("coordinators")
     @classmethod
@@ -87,6 +95,20 @@ class Settings(BaseSettings):
             timedelta(hours=self.shift_min_rest_hours),
         )
 
+    @field_validator("report_daily_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"LINLI_REPORT_DAILY_AT: {value!r} is not a time like 21:00") from None
+        return value.strip()
+
+    @property
+    def report_time(self) -> time:
+        """The local time of the leaders' daily report."""
+        return time.fromisoformat(self.report_daily_at)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -97,6 +119,13 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def webhook_token(self) -> str:
+        """The secret Telegram sends with each webhook call: the setting, else one of the token."""
+        if self.webhook_secret:
+            return self.webhook_secret
+        return hashlib.sha256(f"linli-webhook:{self.telegram_bot_token}".encode()).hexdigest()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -88,6 +88,12 @@ class BotClient(ChatQueries, Protocol):
         """Send a photo Telegram already stores, by file_id, with an HTML caption; return its id."""
         ...
 
+    async def upload_photo(
+        self, chat_id: int, filename: str, data: bytes, caption: str | None
+    ) -> int:
+        """Upload a picture we drew (PNG, JPEG) as a photo with an HTML caption; return its id."""
+        ...
+
     async def set_commands(
         self, scope: str, language: str | None, commands: list[tuple[str, str]]
     ) -> None:

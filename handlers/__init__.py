@@ -13,6 +13,7 @@ from handlers import (
     households,
     onboarding,
     recognition,
+    reports,
     rollcall,
     shift_calls,
     shift_roster,
@@ -37,5 +38,6 @@ ROUTERS = [
     shift_calls.router,
     recognition.router,
     certificates.router,
+    reports.router,
     greeting.router,
 ]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 
+from handlers.spreadsheets import csv_file, xlsx_file
 from models.groupbuy import Board
 
 # A household's members in one spreadsheet cell, the way Chinese lists names.
 NAME_SEPARATOR = "、"
+AMOUNT_COLUMN = 6  # the amount, in yuan
 
 Row = tuple[str, str, str, str, int, Decimal, bool, bool]
 
@@ -34,31 +34,21 @@ def export_rows(board: Board, names: Mapping[int, Sequence[str]]) -> Iterator[Ro
 
 
 def export_csv(board: Board, names: Mapping[int, Sequence[str]], headers: Sequence[str]) -> bytes:
-    """UTF-8 CSV with a byte-order mark, so Excel shows Chinese names correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    for row in export_rows(board, names):
-        *head, amount, paid, picked = row
-        writer.writerow([*head, f"{amount:.2f}", int(paid), int(picked)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The orders as CSV; amounts in yuan with two decimals, paid and picked up as 1 or 0."""
+    return csv_file(
+        headers,
+        (
+            [*head, f"{amount:.2f}", int(paid), int(picked)]
+            for *head, amount, paid, picked in export_rows(board, names)
+        ),
+    )
 
 
 def export_xlsx(board: Board, names: Mapping[int, Sequence[str]], headers: Sequence[str]) -> bytes:
     """An XLSX workbook with one sheet of orders; amounts are numbers formatted as yuan."""
-    # Imported here: openpyxl (with numpy) adds ~25 MB to every bot process that never exports.
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = f"groupbuy-{board.groupbuy.id}"
-    sheet.append(list(headers))
-    for row in export_rows(board, names):
-        *head, amount, paid, picked = row
-        sheet.append([*head, amount, paid, picked])
-        sheet.cell(row=sheet.max_row, column=6).number_format = "0.00"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_file(
+        f"groupbuy-{board.groupbuy.id}",
+        headers,
+        export_rows(board, names),
+        number_formats={AMOUNT_COLUMN: "0.00"},
+    )

@@ -40,6 +40,7 @@ from handlers.groupbuy_views import (
     to_people,
 )
 from handlers.identity import can_reach, sender_person
+from handlers.reports import EXPORTS, export_records
 from handlers.shift_exports import export_roster
 from models.chat_language import group_language
 from models.errors import AlreadyPickedUp, UnknownPickupCode
@@ -305,9 +306,14 @@ async def unpaid(ctx: Ctx) -> None:
 
 @router.command("export", audience="leader")
 async def export(ctx: Ctx) -> None:
-    """/export [#id]: the orders as CSV and XLSX files, in private; `/export roster`: the shifts."""
-    if ctx.incoming.args.strip().lower() == "roster":
+    """/export [#id]: the orders as CSV and XLSX files, in private; `/export roster`: the shifts;
+    `/export tasks|hours [period]`: the buildings' tasks or service hours."""
+    words = ctx.incoming.args.split()
+    if [w.lower() for w in words] == ["roster"]:
         await export_roster(ctx)
+        return
+    if words and words[0].lower() in EXPORTS:
+        await export_records(ctx, words[0].lower(), words[1:])
         return
     await _ask(ctx, EXPORT_LINK, _export, (OPEN, *ENDED, CANCELLED))
 

@@ -6,8 +6,6 @@ handler: it dispatches on its first word); `/myshifts ics` from the shifts handl
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -16,6 +14,7 @@ from icalendar import Calendar, Event
 from bot.context import Ctx
 from handlers.groupbuy_views import to_leader
 from handlers.identity import sender_person
+from handlers.spreadsheets import csv_file, xlsx_file
 from models.people import Person
 from models.shift_roster import RosterLine, building_names, roster_building, roster_export
 from models.shifts import Shift, shifts_of
@@ -45,30 +44,13 @@ def _cells(line: RosterLine) -> list[object]:
 
 
 def roster_csv(lines: Iterable[RosterLine], headers: Sequence[str]) -> bytes:
-    """UTF-8 CSV with a byte-order mark, so Excel shows Chinese names correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows(_cells(line) for line in lines)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The roster as CSV: one row per shift."""
+    return csv_file(headers, (_cells(line) for line in lines))
 
 
 def roster_xlsx(lines: Iterable[RosterLine], headers: Sequence[str]) -> bytes:
-    """An XLSX workbook with one sheet: one row per shift, counts and minutes as numbers."""
-    # Imported here: openpyxl (with numpy) adds ~25 MB to every bot process that never exports.
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "roster"
-    sheet.append(list(headers))
-    for line in lines:
-        sheet.append(_cells(line))
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The roster as an XLSX workbook: one row per shift, counts and minutes as numbers."""
+    return xlsx_file("roster", headers, (_cells(line) for line in lines))
 
 
 def shifts_ics(shifts: Iterable[Shift], buildings: Mapping[int, str], now: datetime) -> bytes:

@@ -46,13 +46,12 @@ from models.errors import (
 )
 from models.people import (
     Building,
-    BuildingLeader,
     Household,
     Person,
     Room,
     bound_building,
+    buildings_in_charge,
     find_person,
-    is_coordinator,
     parse_room,
     require_leader,
 )
@@ -285,7 +284,7 @@ async def care_building(
             raise NotALeader()
         await require_leader(session, actor, found.id)
         return found
-    candidates = await _buildings_led_by(session, actor)
+    candidates = await buildings_in_charge(session, actor)
     if not candidates:
         raise NotALeader()
     if named:
@@ -303,17 +302,6 @@ def _clean(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).split())
 
 
-async def _buildings_led_by(session: AsyncSession, actor: Person | None) -> list[Building]:
-    """The buildings the person may act for: all approved ones for a coordinator."""
-    if actor is None or actor.id is None:
-        return []
-    query = select(Building).where(Building.approved.is_(True))
-    if not await is_coordinator(session, actor):
-        led = select(BuildingLeader.building_id).where(BuildingLeader.person_id == actor.id)
-        query = query.where(Building.id.in_(led))
-    return list(await session.scalars(query.order_by(Building.name, Building.id)))
-
-
 # -- the leader's side -------------------------------------------------------------------------
 
 
@@ -329,7 +317,7 @@ async def add_care_resident(
     # Authority before parsing: a resident hears "leaders only", never how the form reads.
     if chat_id is not None:
         await care_building(session, actor, chat_id=chat_id)
-    elif not await _buildings_led_by(session, actor):
+    elif not await buildings_in_charge(session, actor):
         raise NotALeader()
     spec = parse_care_add(text)
     building = await care_building(session, actor, chat_id=chat_id, named=spec.building)
@@ -551,7 +539,7 @@ async def _led_resident(
         return resident, here
     resident = await session.get(CareResident, care_id)
     if resident is None:
-        if not await _buildings_led_by(session, actor):
+        if not await buildings_in_charge(session, actor):
             raise NotALeader()  # a resident learns nothing, not even which numbers exist
         raise NoSuchCareResident(ref=f"C-{care_id}")
     await require_leader(session, actor, resident.building_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -12,16 +12,13 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    delete,
-    func,
     insert,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, insert_ignoring_duplicates
+from models.base import Base
 
 
 class Delivery(StrEnum):
@@ -34,11 +31,6 @@ class Delivery(StrEnum):
 
 
 PENDING, SENT, SUPERSEDED, FAILED = Delivery
-
-# How long an update id counts as seen. A redelivery comes within minutes (a crash between
-# handling an update and confirming its offset); ids themselves repeat: Telegram starts at a
-# random id after a week without updates, and a restarted sandbox may count from 1 again.
-UPDATE_WINDOW = timedelta(days=1)
 
 
 class OutboxMessage(Base):
@@ -72,15 +64,6 @@ class LiveMessage(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime]
-
-
-class ProcessedUpdate(Base):
-    """Update ids handled within UPDATE_WINDOW, so a redelivered update is processed once."""
-
-    __tablename__ = "processed_updates"
-
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Queued(Protocol):
@@ -118,42 +101,6 @@ async def enqueue(session: AsyncSession, actions: list[Queued], now: datetime) -
             for a in actions
         ],
     )
-
-
-async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
-    """Record an update id; False if it was processed (or is being processed) within the window."""
-    result = await session.execute(
-        insert_ignoring_duplicates(session, ProcessedUpdate).values(
-            update_id=update_id, processed_at=now
-        )
-    )
-    if result.rowcount:
-        return True
-    # Seen before: a redelivery, unless that was longer ago than the window and the id is being
-    # reused. Checked here rather than trusting the pruning job, which runs only every tick.
-    # Of two updates racing for one stale id, PostgreSQL re-checks the WHERE after the first
-    # commits, so only one wins.
-    reused = await session.execute(
-        update(ProcessedUpdate)
-        .where(
-            ProcessedUpdate.update_id == update_id,
-            ProcessedUpdate.processed_at < now - UPDATE_WINDOW,
-        )
-        .values(processed_at=now)
-    )
-    return bool(reused.rowcount)
-
-
-async def forget_old_updates(session: AsyncSession, now: datetime) -> None:
-    """Drop update ids older than the window (they no longer deduplicate anything)."""
-    await session.execute(
-        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - UPDATE_WINDOW)
-    )
-
-
-async def last_update_id(session: AsyncSession) -> int | None:
-    """The highest update id handled within the window, if any."""
-    return await session.scalar(select(func.max(ProcessedUpdate.update_id)))
 
 
 async def live_message_ref(session: AsyncSession, key: str) -> LiveMessage | None:

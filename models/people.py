@@ -426,6 +426,17 @@ async def may_lead_here(session: AsyncSession, person: Person | None, chat_id: i
     return building is not None and await is_leader(session, person.id, building.id)
 
 
+async def buildings_in_charge(session: AsyncSession, actor: Person | None) -> list[Building]:
+    """The buildings the person may act for: all approved ones for a coordinator."""
+    if actor is None or actor.id is None:
+        return []
+    query = select(Building).where(Building.approved.is_(True))
+    if not await is_coordinator(session, actor):
+        led = select(BuildingLeader.building_id).where(BuildingLeader.person_id == actor.id)
+        query = query.where(Building.id.in_(led))
+    return list(await session.scalars(query.order_by(Building.name, Building.id)))
+
+
 async def led_buildings(session: AsyncSession, person_id: int) -> list[str]:
     """Names of the buildings a person leads."""
     rows = await session.scalars(

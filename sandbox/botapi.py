@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import re
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -347,6 +348,12 @@ class BotApi:
         offset = params.int("offset")
         limit = min(max(params.int("limit") or 100, 1), 100)
         timeout = min(max(params.int("timeout") or 0, 0), MAX_POLL_SECONDS)
+        if self.world.webhook_url:
+            raise BotApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
         allowed = params.json("allowed_updates")
         if allowed is not None:
             self.world.allowed_updates = list(allowed)
@@ -359,7 +366,7 @@ class BotApi:
                     "Conflict: terminated by other getUpdates request; make sure that only one "
                     "bot instance is running",
                 )
-            self._drop_unwanted()
+            self.world.drop_unwanted_updates()
             remaining = deadline - asyncio.get_running_loop().time()
             if self.world.updates or remaining <= 0 or self.world.closed:
                 return self.world.updates[:limit]
@@ -374,19 +381,16 @@ class BotApi:
         else:
             updates[:] = [u for u in updates if u["update_id"] >= offset]
 
-    def _drop_unwanted(self) -> None:
-        # Telegram never queues updates of types the bot did not ask for.
-        allowed = set(self.world.allowed_updates)
-        if allowed:
-            self.world.updates[:] = [
-                u for u in self.world.updates if allowed.intersection(u.keys() - {"update_id"})
-            ]
-
     async def set_webhook(self, params: Params) -> bool:
-        """setWebhook: remembered, never called (the sandbox has no outbound network)."""
+        """setWebhook: from now on updates are POSTed there (sandbox/webhook.py), not polled."""
         self.world.webhook_url = params.str("url") or ""
+        self.world.webhook_secret = params.str("secret_token") or ""
+        allowed = params.json("allowed_updates")
+        if allowed is not None:
+            self.world.allowed_updates = list(allowed)
         if params.bool("drop_pending_updates"):
             self.world.updates.clear()
+        self.world.notify()
         return True
 
     async def delete_webhook(self, params: Params) -> bool:
@@ -497,6 +501,10 @@ class BotApi:
                 raise bad_request("type of file mismatch")
             return self.world.photos[value]
         uploaded = self._stored_upload(params, "photo")
+        size = _image_size(uploaded.data)
+        if size is None:
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        uploaded.width, uploaded.height = size
         self.world.photos[uploaded.file_id] = [uploaded]
         return [uploaded]
 
@@ -693,3 +701,17 @@ class BotApi:
 
 def _error_response(error: BotApiError) -> web.Response:
     return web.json_response(error.body(), status=error.code)
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of an uploaded PNG, (0, 0) for a JPEG; None if it is no picture at all.
+
+    Telegram refuses a photo it cannot decode; the sandbox reads a PNG's header only, and
+    leaves a JPEG's size unknown (0: the API then reports Telegram's usual largest size).
+    """
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if data.startswith(b"\xff\xd8\xff"):
+        return 0, 0
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from models.outbox import last_update_id
+from models.inbox import last_update_id
 from models.people import (
     SKILLS,
     GroupChat,

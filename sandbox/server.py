@@ -9,6 +9,7 @@ from aiohttp import web
 from sandbox.botapi import BotApi
 from sandbox.limits import Faults, Limits, RateLimiter
 from sandbox.people import PeopleApi, people_errors
+from sandbox.webhook import WebhookPusher
 from sandbox.world import BOT_ID, World
 
 __all__ = ["SANDBOX_TOKEN", "Limits", "SandboxServer"]
@@ -36,6 +37,7 @@ class SandboxServer:
         self.limits = limits if limits is not None else Limits()
         self.faults = Faults()
         self.url = ""
+        self.webhook = WebhookPusher(self.world)
         self._runner: web.AppRunner | None = None
 
     def app(self) -> web.Application:
@@ -67,11 +69,13 @@ class SandboxServer:
         self._runner = runner
         bound_host, bound_port = runner.addresses[0][:2]
         self.url = f"http://{bound_host}:{bound_port}"
+        self.webhook.start()
         return self.url
 
     async def stop(self) -> None:
         """Release long polls and close the listener."""
         self.world.close()
+        await self.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -126,7 +126,7 @@ class StoredFile:
     data: bytes
     name: str
     mime_type: str
-    # A photo size's pixels; 0 when unknown (a bot's upload, which the sandbox does not decode).
+    # A photo size's pixels; 0 when unknown (a JPEG upload: the sandbox reads PNG headers only).
     width: int = 0
     height: int = 0
 
@@ -186,6 +186,7 @@ class World:
         # Each size's file_id → the photo's sizes up to that one (what sending it by id shows).
         self.photos: dict[str, list[StoredFile]] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""
         self.events: deque[dict] = deque(maxlen=_EVENT_BACKLOG)
         self.seq = 0
         self.closed = False
@@ -617,6 +618,14 @@ class World:
         """Page events newer than seq."""
         return [event for event in self.events if event["seq"] > seq]
 
+    def drop_unwanted_updates(self) -> None:
+        """Telegram never queues updates of types the bot did not ask for."""
+        allowed = set(self.allowed_updates)
+        if allowed:
+            self.updates[:] = [
+                u for u in self.updates if allowed.intersection(u.keys() - {"update_id"})
+            ]
+
     def notify(self) -> None:
         """Wake every long poll waiting for a change."""
         for waiter in self._waiters:
@@ -671,7 +680,7 @@ def _document_api(stored: StoredFile) -> dict:
 
 
 def _photo_api(stored: StoredFile) -> dict:
-    # A bot's upload is not decoded offline: it reports Telegram's largest usual size.
+    # A JPEG upload is not decoded offline: it reports Telegram's largest usual size.
     return {
         "file_id": stored.file_id,
         "file_unique_id": stored.file_unique_id,

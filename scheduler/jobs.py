@@ -8,7 +8,8 @@ from sqlalchemy import delete
 
 from bot.context import Emitter
 from models.conversations import expire_conversations
-from models.outbox import SENT, SUPERSEDED, OutboxMessage, forget_old_updates
+from models.inbox import prune as prune_inbox
+from models.outbox import SENT, SUPERSEDED, OutboxMessage
 
 OUTBOX_MEMORY = timedelta(days=7)
 
@@ -19,9 +20,9 @@ async def drop_expired_conversations(ctx: Emitter) -> None:
 
 
 async def prune_delivery_history(ctx: Emitter) -> None:
-    """Forget old update ids and delivered outbox rows; pending and failed rows stay."""
+    """Forget handled updates and delivered outbox rows; pending and failed rows stay."""
     session, now = ctx.session, ctx.clock.now()
-    await forget_old_updates(session, now)
+    await prune_inbox(session, now)
     await session.execute(
         delete(OutboxMessage).where(
             OutboxMessage.status.in_((SENT, SUPERSEDED)),

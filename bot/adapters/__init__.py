@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.context import Incoming
 
 if TYPE_CHECKING:
     from bot.settings import Settings
     from bot.transport import BotClient
-
-UpdateSink = Callable[[Incoming], Awaitable[None]]
 
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?:\s+(.*))?", re.DOTALL)
 
@@ -34,16 +31,32 @@ def bot_joined(old_status: str, new_status: str) -> bool:
 
 
 class Adapter(Protocol):
-    """Receives updates from a framework and offers its bot as a BotClient."""
+    """A framework's bot: Linli's HTTP client and parser of Telegram's updates."""
 
     client: BotClient
 
-    async def start(self, sink: UpdateSink) -> None:
-        """Initialise the bot (getMe), then start long polling in the background."""
+    async def start(self) -> None:
+        """Initialise the bot (getMe)."""
         ...
 
     async def stop(self) -> None:
-        """Stop polling and close network sessions."""
+        """Close network sessions."""
+        ...
+
+    async def fetch_updates(self, offset: int | None, wait: int) -> list[dict[str, Any]]:
+        """getUpdates: the next batch as raw JSON; `offset` confirms every earlier update."""
+        ...
+
+    def parse(self, raw: dict[str, Any]) -> Incoming | None:
+        """A raw update as Incoming, parsed by the framework (None for kinds Linli ignores)."""
+        ...
+
+    async def use_webhook(self, url: str, secret: str) -> None:
+        """setWebhook: Telegram POSTs updates to `url` with the secret in a header."""
+        ...
+
+    async def use_polling(self) -> None:
+        """deleteWebhook, so getUpdates works."""
         ...
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram import exceptions as ag_error
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import GetUpdates
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -28,20 +28,13 @@ from aiogram.types import (
 )
 
 from bot import transport
-from bot.adapters import UpdateSink
 from bot.adapters.translate import api_name, to_incoming
-from bot.context import (
-    ContactRequest,
-    Keyboard,
-    Markup,
-    RemoveKeyboard,
-)
+from bot.context import ContactRequest, Incoming, Keyboard, Markup, RemoveKeyboard
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-POLL_TIMEOUT = 10
-CONCURRENT_UPDATES = 256
+READ_MARGIN = 10  # seconds a long poll may take beyond its timeout before it counts as lost
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # -- calls out -------------------------------------------------------------------------------
 
@@ -172,6 +165,19 @@ class AiogramClient:
             )
         return sent.message_id
 
+    async def upload_photo(
+        self, chat_id: int, filename: str, data: bytes, caption: str | None
+    ) -> int:
+        """Upload a picture as a photo with an optional HTML caption; return the message id."""
+        with _translated():
+            sent = await self._bot.send_photo(
+                chat_id,
+                photo=BufferedInputFile(data, filename=filename),
+                caption=caption,
+                parse_mode="HTML" if caption else None,
+            )
+        return sent.message_id
+
     async def set_commands(
         self, scope: str, language: str | None, commands: list[tuple[str, str]]
     ) -> None:
@@ -194,98 +200,49 @@ class AiogramClient:
 # -- lifecycle -------------------------------------------------------------------------------
 
 
+class _RawGetUpdates(GetUpdates):
+    """getUpdates whose result stays the JSON Telegram sent, for the inbox to store."""
+
+    __returning__ = list[dict[str, Any]]
+
+
 class AiogramAdapter:
-    """Runs an aiogram Dispatcher against a Bot API server and feeds Incoming updates to a sink."""
+    """An aiogram bot: fetches raw updates for Linli's own polling loop and parses stored ones."""
 
     def __init__(self, token: str, api_url: str) -> None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
         self._bot = Bot(token, session=session)
         self.client = AiogramClient(self._bot)
-        # State lives in the database (DESIGN: Conversations), so aiogram's FSM stays off.
-        self._dp = Dispatcher(disable_fsm=True)
-        self._dp.message.register(self._on_event)
-        self._dp.callback_query.register(self._on_event)
-        self._dp.my_chat_member.register(self._on_event)
-        self._polling: asyncio.Task[None] | None = None
-        self._handling: set[asyncio.Task[Any]] = set()
-        self._sink: UpdateSink | None = None
-        self._last_update_id: int | None = None
+        self._me_id = 0
 
-    async def start(self, sink: UpdateSink) -> None:
-        """getMe, drop any webhook, then poll in the background."""
-        self._sink = sink
-        try:
-            with _translated():
-                me = await self._bot.me()  # getMe, cached on the Bot
-                await self._bot.delete_webhook()
-            self.client.username = me.username or ""
-            started = asyncio.Event()
-            self._dp.startup.register(started.set)
-            self._polling = asyncio.create_task(
-                self._dp.start_polling(
-                    self._bot,
-                    polling_timeout=POLL_TIMEOUT,
-                    allowed_updates=ALLOWED_UPDATES,
-                    handle_signals=False,  # the app owns signals
-                    close_bot_session=False,  # delivery may still send; stop() closes it
-                    tasks_concurrency_limit=CONCURRENT_UPDATES,
-                ),
-                name="aiogram-polling",
-            )
-            # Wait until the dispatcher holds its running lock, so an early stop() can stop it.
-            waiter = asyncio.create_task(started.wait())
-            await asyncio.wait({waiter, self._polling}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            if self._polling.done():
-                self._polling.result()  # polling died on startup: raise why
-        except BaseException:
-            await self.stop()
-            raise
+    async def start(self) -> None:
+        """getMe."""
+        with _translated():
+            me = await self._bot.me()  # cached on the Bot
+        self._me_id = me.id
+        self.client.username = me.username or ""
 
     async def stop(self) -> None:
-        """Stop polling (cancelling the long poll), finish handlers, close the session."""
-        task, self._polling = self._polling, None
-        if task is not None:
-            if not task.done():
-                try:
-                    await self._dp.stop_polling()  # cancels the pending getUpdates at once
-                except RuntimeError:  # not holding its running lock yet: nothing to stop politely
-                    task.cancel()
-            await asyncio.wait({task})
-            if not task.cancelled() and task.exception() is not None:
-                log.error("polling ended with an error", exc_info=task.exception())
-        # aiogram does not wait for its per-update tasks; give handlers a moment to finish.
-        pending = self._handling - {asyncio.current_task()}
-        if pending:
-            await asyncio.wait(pending, timeout=10)
-        await self._confirm_offset()
+        """Close the HTTP session."""
         await self._bot.session.close()
 
-    async def _confirm_offset(self) -> None:
-        # aiogram confirms an offset only with the next getUpdates; do it now (as PTB does) so a
-        # restart does not fetch the last batch again. Dispatch dedupes update_id regardless.
-        if self._last_update_id is None:
-            return
-        try:
-            await self._bot.get_updates(
-                offset=self._last_update_id + 1, timeout=0, allowed_updates=ALLOWED_UPDATES
-            )
-        except (TimeoutError, ag_error.AiogramError):
-            log.warning("could not confirm the last polled update; it may be fetched again")
+    async def fetch_updates(self, offset: int | None, wait: int) -> list[dict[str, Any]]:
+        """getUpdates, returning the updates as Telegram sent them (JSON), unparsed."""
+        method = _RawGetUpdates(offset=offset, timeout=wait, allowed_updates=ALLOWED_UPDATES)
+        with _translated():
+            return await self._bot(method, request_timeout=wait + READ_MARGIN)
 
-    async def _on_event(self, _event: object, event_update: Update) -> None:
-        self._last_update_id = max(self._last_update_id or 0, event_update.update_id)
-        task = asyncio.current_task()
-        if task is not None:
-            self._handling.add(task)
-        try:
-            me = await self._bot.me()
-            incoming = to_incoming(event_update, me.id, me.username or "")
-            if incoming is not None and self._sink is not None:
-                await self._sink(incoming)
-        except Exception:
-            # The sink (dispatch) handles its own errors; this only keeps polling alive regardless.
-            log.exception("update %s was not handled", event_update.update_id)
-        finally:
-            if task is not None:
-                self._handling.discard(task)
+    def parse(self, raw: dict[str, Any]) -> Incoming | None:
+        """A stored update as Linli's Incoming (None for kinds Linli does not act on)."""
+        update = Update.model_validate(raw, context={"bot": self._bot})
+        return to_incoming(update, self._me_id, self.client.username)
+
+    async def use_webhook(self, url: str, secret: str) -> None:
+        """Have Telegram POST updates to `url`, signed with `secret`."""
+        with _translated():
+            await self._bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def use_polling(self) -> None:
+        """Drop any webhook (getUpdates fails while one is set); pending updates stay."""
+        with _translated():
+            await self._bot.delete_webhook()

@@ -8,6 +8,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
+from typing import Any
 
 from telegram import (
     Bot,
@@ -24,17 +25,11 @@ from telegram import (
     Update,
 )
 from telegram import error as tg_error
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import transport
-from bot.adapters import UpdateSink
 from bot.adapters.translate import to_incoming
-from bot.context import (
-    ContactRequest,
-    Keyboard,
-    Markup,
-    RemoveKeyboard,
-)
+from bot.context import ContactRequest, Incoming, Keyboard, Markup, RemoveKeyboard
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +38,11 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-POLL_TIMEOUT = dtm.timedelta(seconds=10)
-CONCURRENT_UPDATES = 256
+CONNECTIONS = 256  # delivery and handlers call the Bot API side by side; one long poll among them
+READ_MARGIN = 10  # seconds a long poll may take beyond its timeout before it counts as lost
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-# Bot API calls in flight at once (answers, sends, edits; getUpdates has its own connection).
+# Bot API calls in flight at once (answers, sends, edits; not the long poll, which would hold a
+# place for its whole wait).
 # httpcore's pool checks every idle connection with a poll() syscall each time a request starts
 # or ends, so with 256 taps answered at once a call costs ~3 ms of CPU and PTB alone answered
 # ~130 taps/s on the sandbox instead of ~750 one at a time (bench/README.md, "Throughput").
@@ -182,6 +178,20 @@ class PtbClient:
             )
         return sent.message_id
 
+    async def upload_photo(
+        self, chat_id: int, filename: str, data: bytes, caption: str | None
+    ) -> int:
+        """Upload a picture as a photo with an optional HTML caption; return the message id."""
+        async with self._call():
+            sent = await self._bot.send_photo(
+                chat_id,
+                photo=data,
+                filename=filename,
+                caption=caption,
+                parse_mode="HTML" if caption else None,
+            )
+        return sent.message_id
+
     async def set_commands(
         self, scope: str, language: str | None, commands: list[tuple[str, str]]
     ) -> None:
@@ -205,54 +215,59 @@ class PtbClient:
 
 
 class PtbAdapter:
-    """Runs a PTB Application against a Bot API server and feeds Incoming updates to a sink."""
+    """A PTB bot: fetches raw updates for Linli's own polling loop and parses stored ones."""
 
     def __init__(self, token: str, api_url: str) -> None:
+        # The Application is built for its configured Bot (connection pool, timeouts) only;
+        # Linli polls and dispatches itself, so neither its Updater nor its handlers run.
         self._app: Application = (
             ApplicationBuilder()
             .token(token)
             .base_url(f"{api_url}/bot")
             .base_file_url(f"{api_url}/file/bot")
-            .concurrent_updates(CONCURRENT_UPDATES)
+            .connection_pool_size(CONNECTIONS)
+            .updater(None)
             .job_queue(None)  # scheduling lives in scheduler/, not in the framework
             .build()
         )
         self.client = PtbClient(self._app.bot)
-        self._sink: UpdateSink | None = None
 
-    async def start(self, sink: UpdateSink) -> None:
-        """getMe, drop any webhook, then poll in the background."""
-        self._sink = sink
-        self._app.add_handler(TypeHandler(Update, self._on_update))
-        try:
-            with _translated():
-                await self._app.initialize()  # getMe
-                await self._app.start()
-                # Updater's bootstrap calls deleteWebhook before the first getUpdates.
-                await self._app.updater.start_polling(
-                    timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
-                )
-        except BaseException:
-            await self.stop()
-            raise
+    async def start(self) -> None:
+        """getMe."""
+        with _translated():
+            await self._app.initialize()
 
     async def stop(self) -> None:
-        """Stop polling (without waiting out the long poll), finish handlers, close sessions."""
-        # Updater.stop races the pending getUpdates against a stop event, so this is prompt;
-        # Application.stop then waits for updates already being handled.
-        if self._app.updater.running:
-            await self._app.updater.stop()
-        if self._app.running:
-            await self._app.stop()
+        """Close the HTTP sessions."""
         with suppress(tg_error.TelegramError):
             await self._app.shutdown()
 
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def fetch_updates(self, offset: int | None, wait: int) -> list[dict[str, Any]]:
+        """getUpdates, returning the updates as Telegram sent them (JSON), unparsed."""
+        # Bot API method names are case-insensitive. Asked as "getupdates", PTB hands back the
+        # raw JSON (get_updates would parse it) without warning that get_updates exists.
+        params = {"offset": offset, "timeout": wait, "allowed_updates": ALLOWED_UPDATES}
+        with _translated():
+            result = await self._app.bot.do_api_request(
+                "getupdates",
+                api_kwargs={k: v for k, v in params.items() if v is not None},
+                read_timeout=wait + READ_MARGIN,
+            )
+        return list(result)
+
+    def parse(self, raw: dict[str, Any]) -> Incoming | None:
+        """A stored update as Linli's Incoming (None for kinds Linli does not act on)."""
         bot = self._app.bot
-        try:
-            incoming = to_incoming(update, bot.id, bot.username)
-            if incoming is not None and self._sink is not None:
-                await self._sink(incoming)
-        except Exception:
-            # The sink (dispatch) handles its own errors; this only keeps polling alive regardless.
-            log.exception("update %s was not handled", update.update_id)
+        return to_incoming(Update.de_json(raw, bot), bot.id, bot.username)
+
+    async def use_webhook(self, url: str, secret: str) -> None:
+        """Have Telegram POST updates to `url`, signed with `secret`."""
+        with _translated():
+            await self._app.bot.set_webhook(
+                url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            )
+
+    async def use_polling(self) -> None:
+        """Drop any webhook (getUpdates fails while one is set); pending updates stay."""
+        with _translated():
+            await self._app.bot.delete_webhook()

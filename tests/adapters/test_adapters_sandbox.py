@@ -4,54 +4,66 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
-from bot.adapters import Adapter, UpdateSink
+from bot.adapters import Adapter
 from bot.adapters.aiogram import AiogramAdapter
 from bot.adapters.ptb import PtbAdapter
 from bot.context import Button, Contact, ContactRequest, Incoming, Keyboard
+from bot.polling import Accept, Poller
 from bot.transport import BadRequest, Forbidden, RetryAfter
 from sandbox.client import People
 from sandbox.server import SANDBOX_TOKEN, SandboxServer
+from sandbox.world import _png
 
 
 @dataclass
 class Rig:
-    """A sandbox, its people, a started adapter and the updates it delivered."""
+    """A sandbox, its people, a started adapter polled by Linli's loop, and what it parsed."""
 
     people: People
     adapter: Adapter
-    inbox: asyncio.Queue[Incoming] = field(default_factory=asyncio.Queue)
-    sink: UpdateSink | None = None  # replaces the inbox when set
+    received: asyncio.Queue[Incoming] = field(default_factory=asyncio.Queue)
+    accept: Accept | None = None  # replaces storing the batch when set
 
-    async def deliver(self, incoming: Incoming) -> None:
-        """The sink the adapter was started with."""
-        await (self.sink or self.inbox.put)(incoming)
+    async def store(self, batch: Sequence[dict[str, Any]]) -> None:
+        """What the poller hands each batch to: parse every update with the framework."""
+        if self.accept is not None:
+            await self.accept(batch)
+        for raw in batch:
+            incoming = self.adapter.parse(raw)
+            if incoming is not None:
+                await self.received.put(incoming)
 
     async def next(self, match: Callable[[Incoming], bool]) -> Incoming:
-        """The next delivered update that matches (skipping others)."""
+        """The next parsed update that matches (skipping others)."""
         async with asyncio.timeout(5):
             while True:
-                incoming = await self.inbox.get()
+                incoming = await self.received.get()
                 if match(incoming):
                     return incoming
 
 
 @pytest.fixture(params=[PtbAdapter, AiogramAdapter], ids=["ptb", "aiogram"])
 async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
-    """A fresh sandbox and the parametrised adapter polling it."""
+    """A fresh sandbox and the parametrised adapter, polled by Linli's Poller."""
     server = SandboxServer()
     root = await server.start()
     people = People(root)
     rig = Rig(people, request.param(SANDBOX_TOKEN, root))
-    await rig.adapter.start(rig.deliver)
+    await rig.adapter.start()
+    await rig.adapter.use_polling()
+    poller = Poller(rig.adapter.fetch_updates, rig.store)
+    poller.start()
     try:
         yield rig
     finally:
         started = time.monotonic()
+        await poller.stop()
         await rig.adapter.stop()
         stop_seconds = time.monotonic() - started
         await people.close()
@@ -148,6 +160,21 @@ async def test_photos_in_and_out_by_file_id(rig: Rig) -> None:
         await client.send_photo(alice, "AgACAgNoSuchPhoto", None, None)
 
 
+async def test_a_drawn_picture_is_uploaded_as_a_photo(rig: Rig) -> None:
+    """upload_photo: the PNG bytes arrive as a photo with its caption; non-pictures are refused."""
+    people, client = rig.people, rig.adapter.client
+    alice = await people.add_user("Wang Fang")
+    await people.say(alice, alice, "/start")
+    await rig.next(lambda i: i.command == "start")
+    png = _png(3, 2, (10, 20, 30))
+    message_id = await client.upload_photo(alice, "chart.png", png, "<b>报告</b>")
+    [shown] = [m for m in await people.bot_messages(alice) if m["message_id"] == message_id]
+    assert shown["caption"] == "<b>报告</b>" and shown["photo"]["sizes"][-1]["width"] == 3
+    assert await people.file(shown["photo"]["file_id"]) == png
+    with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
+        await client.upload_photo(alice, "chart.png", b"not a picture", None)
+
+
 async def test_errors_are_translated(rig: Rig) -> None:
     people, client = rig.people, rig.adapter.client
     alice = await people.add_user("Wang Fang")
@@ -166,21 +193,21 @@ async def test_errors_are_translated(rig: Rig) -> None:
     assert await client.member_status(group, alice) == "creator"
 
 
-async def test_polling_survives_a_failing_sink(rig: Rig) -> None:
+async def test_a_batch_that_could_not_be_stored_is_stored_again(rig: Rig) -> None:
     failures = 0
 
-    async def flaky(incoming: Incoming) -> None:
+    async def flaky(batch: Sequence[dict[str, Any]]) -> None:
         nonlocal failures
-        if incoming.text == "boom":
+        if failures == 0:
             failures += 1
-            raise RuntimeError("sink failed")
-        await rig.inbox.put(incoming)
+            raise RuntimeError("database away")
 
-    rig.sink = flaky
+    rig.accept = flaky
     alice = await rig.people.add_user("Wang Fang")
-    await rig.people.say(alice, alice, "boom")
-    await rig.people.say(alice, alice, "still here")
-    assert (await rig.next(lambda i: i.text is not None)).text == "still here"
+    await rig.people.say(alice, alice, "first")
+    assert (await rig.next(lambda i: i.text is not None)).text == "first"
+    await rig.people.say(alice, alice, "second")
+    assert (await rig.next(lambda i: i.text is not None)).text == "second"
     assert failures == 1
 
 

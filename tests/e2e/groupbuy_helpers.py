@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from models.base import reading
 from models.groupbuy import GroupBuy, GroupBuyItem, GroupBuyLine, GroupBuyOrder
-from models.outbox import ProcessedUpdate
+from models.inbox import NEW, InboxUpdate
 from models.people import Household, bound_building, ensure_person, register_household
 from tests.e2e.conftest import BotWorld
 
@@ -153,7 +153,8 @@ async def message(bot: BotWorld, chat: int, message_id: int) -> dict:
 async def handled_updates(bot: BotWorld) -> int:
     """How many updates the bot has finished (handled or refused)."""
     async with reading(bot.sessions) as session:
-        return int(await session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0)
+        finished = select(func.count()).where(InboxUpdate.status != NEW)
+        return int(await session.scalar(finished) or 0)
 
 
 async def until_handled(

@@ -53,11 +53,7 @@ async def wire(framework: str, sessions: async_sessionmaker[AsyncSession]) -> As
         TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN, LINLI_API_URL=root, LINLI_FRAMEWORK=framework
     )
     adapter: Adapter = make_adapter(settings)
-
-    async def ignore(_incoming: object) -> None:
-        return None
-
-    await adapter.start(ignore)
+    await adapter.start()
     user = await people.add_user("Wang Fang")
     await people.say(user, user, "/start")  # a bot may write only to people who started it
     group = await people.add_group("Building 1", creator_id=user)

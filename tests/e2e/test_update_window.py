@@ -12,7 +12,7 @@ from bot.app import Linli
 from bot.clock import ManualClock
 from bot.settings import Settings
 from models.base import reading, unit_of_work
-from models.outbox import UPDATE_WINDOW, ProcessedUpdate, last_update_id
+from models.inbox import UPDATE_WINDOW, InboxUpdate, last_update_id
 from sandbox.client import People
 from sandbox.seed import resume_update_ids
 from sandbox.server import SANDBOX_TOKEN, SandboxServer
@@ -81,8 +81,8 @@ async def test_a_sandbox_counting_from_1_again_is_heard_once_the_window_passed(
         user = await people.add_user("Li Lei", language_code="en")
         await say_and_hear(people, user, "hello again")
         async with reading(app.sessions) as session:
-            reused = await session.get(ProcessedUpdate, 1)
-    assert reused is not None and reused.processed_at == clock.now(), "update 1 came again"
+            reused = await session.get(InboxUpdate, 1)
+    assert reused is not None and reused.received_at == clock.now(), "update 1 came again"
 
 
 async def test_a_restarted_sandbox_continues_its_update_numbering(run: Run) -> None:

@@ -12,7 +12,7 @@ ROUTES = [route for router in ROUTERS for route in router.commands.values()]
 EVERYONE_PRIVATE = {"start", "cancel", "volunteer", "me", "lang", "forgetme", "help"}
 LEADER_PRIVATE = {"pending"}
 LEADER_ANYWHERE = {"close", "reopen", "extend", "cancelbuy", "paid", "unpaid", "summary"}
-LEADER_ANYWHERE |= {"export", "arrived", "uncollected"}
+LEADER_ANYWHERE |= {"export", "arrived", "uncollected", "report"}
 LEADER_IN_GROUP = LEADER_ANYWHERE | {"groupbuy", "leader", "unleader"}
 
 # (asker, chat, standing, commands they must see, commands they must not see)

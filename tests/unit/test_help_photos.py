@@ -63,12 +63,17 @@ class PhotoTelegram:
     bot_username: str = "linli_bot"
     photos: list[tuple[int, str, str | None, Markup]] = field(default_factory=list)
     refusals: list[Exception] = field(default_factory=list)
+    uploads: list[tuple[int, str, bytes, str | None]] = field(default_factory=list)
 
     async def send_photo(self, chat_id: int, file_id: str, caption: str | None, markup: Markup):  # type: ignore[no-untyped-def]
         if self.refusals:
             raise self.refusals.pop(0)
         self.photos.append((chat_id, file_id, caption, markup))
         return 100 + len(self.photos)
+
+    async def upload_photo(self, chat_id: int, filename: str, data: bytes, caption: str | None):  # type: ignore[no-untyped-def]
+        self.uploads.append((chat_id, filename, data, caption))
+        return 200 + len(self.uploads)
 
 
 def _emitter(session: AsyncSession) -> Emitter:
@@ -131,6 +136,18 @@ async def test_a_queued_photo_is_sent_by_its_file_id(sessions: Sessions, deliver
     )
     assert telegram.photos == [(VOLUNTEER, PHOTO, "<b>H-1</b>", keyboard)]
     assert await _statuses(sessions) == [(SENT, None)]
+
+
+async def test_a_drawn_picture_is_uploaded_from_the_outbox(sessions: Sessions, delivered) -> None:  # type: ignore[no-untyped-def]
+    """send_picture: the bytes wait in the outbox and go up as a photo, never by a file_id."""
+    delivery, telegram = delivered
+    emitter = _emitter(None)  # type: ignore[arg-type]
+    emitter.send_picture(VOLUNTEER, "chart.png", b"\x89PNG-bytes", caption="reports/chart_caption")
+    [queued] = emitter.outgoing
+    assert queued.payload() == {"text": "reports/chart_caption", "filename": "chart.png"}
+    await _queue(sessions, delivery, queued)
+    assert telegram.uploads == [(VOLUNTEER, "chart.png", b"\x89PNG-bytes", "reports/chart_caption")]
+    assert telegram.photos == [] and await _statuses(sessions) == [(SENT, None)]
 
 
 async def test_a_refused_photo_is_recorded_and_a_403_marks_the_person_unreachable(

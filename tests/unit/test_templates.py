@@ -17,6 +17,7 @@ from sandbox.markup import MAX_TEXT, check_text
 from tests.unit.call_samples import CALL_SAMPLES
 from tests.unit.help_samples import HELP_SAMPLES
 from tests.unit.records_samples import NOT_SERVED, RECORDS_SAMPLES, SERVED
+from tests.unit.report_samples import REPORT_SAMPLES
 from tests.unit.rollcall_samples import ROLLCALL_SAMPLES
 from tests.unit.roster_samples import ROSTER_SAMPLES
 from tests.unit.shift_samples import SHIFT_SAMPLES
@@ -526,6 +527,7 @@ SAMPLES.update(ROLLCALL_SAMPLES)
 SAMPLES.update(ROSTER_SAMPLES)
 SAMPLES.update(CALL_SAMPLES)
 SAMPLES.update(RECORDS_SAMPLES)
+SAMPLES.update(REPORT_SAMPLES)
 
 
 def _names() -> list[str]:
