@@ -13,114 +13,84 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.groupbuy_burst import GROUP_METHODS, is_groupbuy_card
+from bench.common import (
+    bot_env,
+    bot_process,
+    busiest_minute,
+    is_groupbuy_card,
+    reset_database,
+    room,
+)
 from models.base import create_engine, session_factory
 from models.migrate import upgrade_database
 from models.people import Person
 from sandbox.client import People
-from sandbox.server import SANDBOX_TOKEN, SandboxServer
-
-
-def _room(index: int) -> str:
-    """Distinct rooms: units of 100 households, four flats a floor."""
-    unit, rest = divmod(index, 100)
-    return f"{unit + 1}-{rest // 4 + 1}{rest % 4 + 1:02d}"
+from sandbox.server import SandboxServer
 
 
 async def run(households: int, seconds: float, framework: str, database: str) -> dict:
     """Flood one group with registrations, then time the group-buy card."""
+    await reset_database(database)
     server = SandboxServer()
     root = await server.start()
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
-        "LINLI_API_URL": root,
-        "LINLI_DATABASE_URL": database,
-        "LINLI_FRAMEWORK": framework,
-    }
+    env = bot_env(root, database, framework)
     engine = create_engine(database)
     await upgrade_database(engine)
     sessions = session_factory(engine)
-    report = Path(tempfile.mkdtemp()) / "latencies.json"
-    bot = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.bot_process",
-        str(report),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert bot.stdout is not None
-    await bot.stdout.readline()
     people = People(root)
     try:
-        leader = await people.add_user("团长")
-        residents = [await people.add_user(f"住户{i}") for i in range(households)]
-        group = await people.add_group("9号楼", creator_id=leader, member_ids=residents)
-        await people.say(leader, group, "/bind 9号楼")
-        await people.wait_for(group, lambda m: "9号楼" in (m["text"] or ""), timeout=20)
+        async with bot_process("bench.bot_process", env) as running:
+            leader = await people.add_user("团长")
+            residents = [await people.add_user(f"住户{i}") for i in range(households)]
+            group = await people.add_group("9号楼", creator_id=leader, member_ids=residents)
+            await people.say(leader, group, "/bind 9号楼")
+            await people.wait_for(group, lambda m: "9号楼" in (m["text"] or ""), timeout=20)
 
-        started = time.perf_counter()
-        gap = seconds / households
+            started = time.perf_counter()
+            gap = seconds / households
 
-        async def register(index: int, user: int) -> None:
-            await asyncio.sleep(index * gap)
-            await people.say(user, group, f"/register {_room(index)}")
+            async def register(index: int, user: int) -> None:
+                await asyncio.sleep(index * gap)
+                await people.say(user, group, f"/register {room(index)}")
 
-        await asyncio.gather(*(register(i, u) for i, u in enumerate(residents)))
-        flood_seconds = time.perf_counter() - started
-        for _ in range(3000):
-            async with sessions() as session:
-                registered = await session.scalar(
-                    select(func.count()).where(Person.household_id.is_not(None))
-                )
-            if registered >= households:
-                break
-            await asyncio.sleep(0.1)
-        handled_seconds = time.perf_counter() - started
+            await asyncio.gather(*(register(i, u) for i, u in enumerate(residents)))
+            flood_seconds = time.perf_counter() - started
+            for _ in range(3000):
+                async with sessions() as session:
+                    registered = await session.scalar(
+                        select(func.count()).where(Person.household_id.is_not(None))
+                    )
+                if registered >= households:
+                    break
+                await asyncio.sleep(0.1)
+            handled_seconds = time.perf_counter() - started
 
-        asked = time.perf_counter()
-        await people.say(leader, group, "/groupbuy 蔬菜套餐\n截止: +2h\nA 蔬菜包 | 45")
-        await people.wait_for(group, is_groupbuy_card, timeout=120)
-        card_seconds = time.perf_counter() - asked
+            asked = time.perf_counter()
+            await people.say(leader, group, "/groupbuy 蔬菜套餐\n截止: +2h\nA 蔬菜包 | 45")
+            await people.wait_for(group, is_groupbuy_card, timeout=120)
+            card_seconds = time.perf_counter() - asked
 
-        calls = [
-            c
-            for c in await people.calls()
-            if c["chat_id"] == group and c["method"] in GROUP_METHODS
-        ]
-        times = sorted(c["at"] for c in calls if c["ok"])
-        busiest = max(
-            (sum(1 for t in times if start <= t < start + 60) for start in times), default=0
-        )
-        return {
-            "framework": framework,
-            "database": database.split(":")[0],
-            "households": households,
-            "flood_seconds": round(flood_seconds, 1),
-            "all_registered_seconds": round(handled_seconds, 1),
-            "registered": int(registered or 0),
-            "card_after_seconds": round(card_seconds, 2),
-            "group_messages_total": len(times),
-            "group_messages_max_per_minute": busiest,
-            "rejected_by_telegram_limits": sum(1 for c in calls if c["error_code"] == 429),
-        }
+            total, busiest, refused = busiest_minute(await people.calls(), group)
+            return {
+                "framework": framework,
+                "database": database.split(":")[0],
+                "households": households,
+                "flood_seconds": round(flood_seconds, 1),
+                "all_registered_seconds": round(handled_seconds, 1),
+                "registered": int(registered or 0),
+                "card_after_seconds": round(card_seconds, 2),
+                "group_messages_total": total,
+                "group_messages_max_per_minute": busiest,
+                "rejected_by_telegram_limits": refused,
+                "rss_mb": running.rss_mb,
+            }
     finally:
-        bot.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(bot.wait(), timeout=150)
-        except TimeoutError:
-            bot.kill()
-            await bot.wait()
         await people.close()
         await engine.dispose()
         await server.stop()

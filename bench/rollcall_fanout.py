@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.common import bot_env, bot_process, settings_of
 from bot.settings import Settings
 from models.authority import bind_chat
 from models.base import create_engine, session_factory
@@ -28,7 +27,7 @@ from models.migrate import upgrade_database
 from models.people import ensure_person
 from models.rollcalls import Rollcall
 from sandbox.client import People
-from sandbox.server import SANDBOX_TOKEN, SandboxServer
+from sandbox.server import SandboxServer
 
 # After seeding: the bot's tick runs every second, but its first write after the seed may still
 # be sleeping in SQLite's busy handler.
@@ -98,66 +97,58 @@ async def run(groups: int, framework: str, database: str) -> dict:
     """Open the rollcalls and measure how their cards go out."""
     server = SandboxServer()
     root = await server.start()
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
-        "LINLI_API_URL": root,
-        "LINLI_DATABASE_URL": database,
-        "LINLI_FRAMEWORK": framework,
-    }
-    settings = Settings(**{k: v for k, v in env.items() if k.startswith(("LINLI_", "TELEGRAM_"))})
+    env = bot_env(root, database, framework)
+    settings = settings_of(env)
     people = People(root)
     leader = await people.add_user("楼组长")
     chats = [await people.add_group(f"{n}号楼", creator_id=leader) for n in range(groups)]
     # The bot runs in its own process, as in production: the sandbox (Telegram) must not share
     # its event loop, or every call's answer would wait for the bot's own work.
-    bot = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.bot_process",
-        os.devnull,
-        "1",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert bot.stdout is not None
-    await bot.stdout.readline()
     try:
-        # The bot greets each group it was added to: let those greetings go out first, so that
-        # only the rollcall cards are measured.
-        await _greeted(people, set(chats))
-        opens = await seed(database, settings, chats, leader)
-        await asyncio.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()))
-        started = time.monotonic()
-        wanted = set(chats)
-        cards: list[dict] = []
-        while time.monotonic() - started < 600:
-            calls = await people.calls("sendMessage")
-            cards = [c for c in calls if c["chat_id"] in wanted and c["at"] >= opens.timestamp()]
-            if len({c["chat_id"] for c in cards if c["ok"]}) >= groups:
-                break
-            await asyncio.sleep(1.0)
-        posted = [c for c in cards if c["ok"]]
-        times = sorted(c["at"] for c in posted)
-        span = times[-1] - times[0] if len(times) > 1 else 0.0
-        every = [c for c in await people.calls() if c["at"] >= opens.timestamp()]
-        return {
-            "framework": framework,
-            "database": database.split(":")[0],
-            "groups": groups,
-            "cards_posted": len({c["chat_id"] for c in posted}),
-            "first_card_after_open_seconds": round(times[0] - opens.timestamp(), 1)
-            if times
-            else None,
-            "all_cards_seconds": round(times[-1] - opens.timestamp(), 1) if times else None,
-            "messages_per_second": round((len(times) - 1) / span, 1) if span else None,
-            "rejected_429": sum(1 for c in every if c["error_code"] == 429),
-        }
+        async with bot_process("bench.bot_process", env, "1"):
+            return await _fan_out(people, database, settings, chats, leader, framework)
     finally:
-        bot.terminate()
-        await bot.wait()
         await people.close()
         await server.stop()
+
+
+async def _fan_out(
+    people: People,
+    database: str,
+    settings: Settings,
+    chats: list[int],
+    leader: int,
+    framework: str,
+) -> dict:
+    groups = len(chats)
+    # The bot greets each group it was added to: let those greetings go out first, so that
+    # only the rollcall cards are measured.
+    await _greeted(people, set(chats))
+    opens = await seed(database, settings, chats, leader)
+    await asyncio.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()))
+    started = time.monotonic()
+    wanted = set(chats)
+    cards: list[dict] = []
+    while time.monotonic() - started < 600:
+        calls = await people.calls("sendMessage")
+        cards = [c for c in calls if c["chat_id"] in wanted and c["at"] >= opens.timestamp()]
+        if len({c["chat_id"] for c in cards if c["ok"]}) >= groups:
+            break
+        await asyncio.sleep(1.0)
+    posted = [c for c in cards if c["ok"]]
+    times = sorted(c["at"] for c in posted)
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    every = [c for c in await people.calls() if c["at"] >= opens.timestamp()]
+    return {
+        "framework": framework,
+        "database": database.split(":")[0],
+        "groups": groups,
+        "cards_posted": len({c["chat_id"] for c in posted}),
+        "first_card_after_open_seconds": round(times[0] - opens.timestamp(), 1) if times else None,
+        "all_cards_seconds": round(times[-1] - opens.timestamp(), 1) if times else None,
+        "messages_per_second": round((len(times) - 1) / span, 1) if span else None,
+        "rejected_429": sum(1 for c in every if c["error_code"] == 429),
+    }
 
 
 def main() -> None:

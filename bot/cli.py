@@ -127,10 +127,11 @@ async def _until_stopped() -> None:
 
 
 async def _run(settings: Settings, *, webhook: bool) -> None:
-    from bot.app import Linli
+    from bot.app import Linli, freeze_startup_objects
 
     app = Linli(settings, webhook=webhook)
     await app.start()
+    freeze_startup_objects()
     try:
         await _until_stopped()
     finally:

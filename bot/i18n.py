@@ -55,6 +55,9 @@ class Texts:
             lstrip_blocks=True,
             keep_trailing_newline=False,
             enable_async=False,
+            # Templates change only with a deploy (which restarts the bot): without this Jinja
+            # stat()s the file on every render to see whether to compile it again.
+            auto_reload=False,
         )
         self.env.filters["when"] = lambda dt: dt.astimezone(tz).strftime("%m-%d %H:%M")
         self.env.filters["day"] = lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d")

@@ -20,7 +20,7 @@ from models.groupbuy import (
     SignUp,
     board_of,
     building_name,
-    groupbuy_by_ref,
+    groupbuy_with_items,
 )
 from models.people import Person
 
@@ -107,7 +107,8 @@ async def to_leader(ctx: Ctx, payload: str, deliver: Callable[[Person], None]) -
 
 async def tapped_groupbuy(ctx: Ctx, groupbuy_id: int) -> GroupBuy:
     """The group-buy a button names; a button shown in another group is stale."""
-    groupbuy = await groupbuy_by_ref(ctx.session, str(groupbuy_id))
+    # With its items: the sign-up that usually follows reads them from this transaction's cache.
+    groupbuy, _ = await groupbuy_with_items(ctx.session, groupbuy_id)
     if ctx.incoming.chat.is_group and groupbuy.chat_id != ctx.incoming.chat.id:
         raise StaleButton()
     return groupbuy

@@ -6,8 +6,6 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 
-from openpyxl import Workbook
-
 
 def csv_file(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """UTF-8 CSV with a byte-order mark, so Excel shows Chinese names correctly."""
@@ -28,6 +26,9 @@ def xlsx_file(
 
     `number_formats` maps a 1-based column to an Excel format (e.g. "0.00" for yuan).
     """
+    # Imported here: openpyxl (with numpy) adds ~25 MB to every bot process that never exports.
+    from openpyxl import Workbook
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None

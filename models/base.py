@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
+
+from models import sqlite_driver
 
 T = TypeVar("T")
 
@@ -68,11 +70,32 @@ class Base(DeclarativeBase):
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions."""
+    """An async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions.
+
+    The SQLite settings are deliberate:
+
+    - **WAL journal:** readers (`reading()`, delivery, live views) never wait for the writer,
+      nor it for them; a commit appends to the log instead of rewriting pages.
+    - **synchronous=NORMAL:** in WAL mode a commit is then not fsync'ed, only checkpoints are.
+      A committed transaction survives the bot process dying (`kill -9`, out of memory: the
+      log is in the OS's cache), and the file is never corrupted; only an OS crash or power
+      loss may lose the last commits. FULL would fsync every tap (milliseconds each on
+      ordinary disks), and SQLite has one writer, so that would cap the whole bot's rate.
+    - **One writer at a time, queued in-process:** write transactions take SQLite's lock up
+      front (BEGIN IMMEDIATE) behind an asyncio lock (`LinliSession`); a pool of connections
+      still lets readers run beside the writer. The busy timeout only covers other processes
+      (the CLI, a migration) writing to the same file.
+    - **Foreign keys on:** SQLite leaves them off by default.
+    - **One trip per statement** to aiosqlite's thread (`models.sqlite_driver`).
+
+    PostgreSQL gets a pool of 20 (+20 overflow) connections: taps of a burst wait for a
+    connection rather than opening one each.
+    """
     if make_url(url).get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
         return create_async_engine(url, **kwargs)
+    sqlite_driver.install()
     engine = create_async_engine(url, **kwargs)
     sync_engine = engine.sync_engine
 
@@ -81,6 +104,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
+        # Why each: see the docstring above.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -124,6 +148,26 @@ class LinliSession(AsyncSession):
 async def _serialised(session: AsyncSession, lock: asyncio.Lock) -> AsyncIterator[Any]:
     async with lock, AsyncSession.begin(session) as transaction:
         yield transaction
+
+
+_MEMO = "linli_memo"
+
+
+def memo(session: AsyncSession | Session) -> dict[Any, Any]:
+    """This transaction's memo: rows read once and reused until the transaction ends.
+
+    A tap reads its group-buy and items in the handler and again in the sign-up, and its
+    sender's household with the sender; kept here, the second read costs no statement (and a
+    row kept here stays in the session's identity map, which holds rows only weakly, so
+    `session.get` finds it). Emptied whenever a transaction or savepoint ends: what one
+    transaction read may have changed before the next.
+    """
+    return session.info.setdefault(_MEMO, {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_memo(session: Session, _transaction: Any) -> None:
+    session.info.pop(_MEMO, None)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -83,8 +83,10 @@ async def enqueue(session: AsyncSession, actions: list[Queued], now: datetime) -
     """Add actions to the outbox inside the caller's transaction (one multi-row INSERT)."""
     if not actions:
         return
+    # The table, not the mapped class: the ORM's bulk-insert bookkeeping cost more than the
+    # INSERT itself on every update that emits something.
     await session.execute(
-        insert(OutboxMessage),
+        insert(OutboxMessage.__table__),
         [
             {
                 "kind": a.kind,

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    bindparam,
     delete,
     func,
     select,
@@ -21,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, get_or_create, insert_ignoring_duplicates
+from models.base import Base, get_or_create, insert_ignoring_duplicates, memo
 from models.conversations import Conversation
 from models.errors import (
     BindingPending,
@@ -267,9 +268,24 @@ def parse_room(text: str) -> Room:
 # -- lookups ----------------------------------------------------------------------------------
 
 
+# Built once: every update looks its sender up, and building a select costs more than running it.
+_PERSON_WITH_HOUSEHOLD = (
+    select(Person, Household)
+    .outerjoin(Household, Household.id == Person.household_id)
+    .where(Person.tg_user_id == bindparam("tg_user_id"))
+)
+
+
 async def find_person(session: AsyncSession, tg_user_id: int) -> Person | None:
-    """The person with this Telegram id, if Linli knows them."""
-    return await session.scalar(select(Person).where(Person.tg_user_id == tg_user_id))
+    """The person with this Telegram id, if Linli knows them (with their household, if any)."""
+    # The household comes in the same query, kept for the transaction: most updates from a
+    # resident check it next, and `session.get(Household, ...)` then needs no statement.
+    row = (await session.execute(_PERSON_WITH_HOUSEHOLD, {"tg_user_id": tg_user_id})).first()
+    if row is None:
+        return None
+    if row[1] is not None:
+        memo(session)["household", row[1].id] = row[1]
+    return row[0]
 
 
 async def ensure_person(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.base import memo
 from models.errors import (
     GroupBuyNotFound,
     NoOrderForRoom,
@@ -328,9 +329,27 @@ async def order_by_room(session: AsyncSession, groupbuy: GroupBuy, room_text: st
 
 
 async def items_by_code(session: AsyncSession, groupbuy_id: int) -> dict[str, GroupBuyItem]:
-    rows = await session.scalars(
-        select(GroupBuyItem)
-        .where(GroupBuyItem.groupbuy_id == groupbuy_id)
-        .order_by(GroupBuyItem.position)
-    )
-    return {item.code: item for item in rows}
+    """A group-buy's items by code, in the order the leader listed them."""
+    return (await groupbuy_with_items(session, groupbuy_id))[1]
+
+
+async def groupbuy_with_items(
+    session: AsyncSession, groupbuy_id: int
+) -> tuple[GroupBuy, dict[str, GroupBuyItem]]:
+    """A group-buy and its items by code: one query, the first time in a transaction."""
+    loaded = memo(session)
+    found = loaded.get(("groupbuy", groupbuy_id))
+    if found is None:
+        rows = (
+            await session.execute(
+                select(GroupBuy, GroupBuyItem)
+                .outerjoin(GroupBuyItem, GroupBuyItem.groupbuy_id == GroupBuy.id)
+                .where(GroupBuy.id == groupbuy_id)
+                .order_by(GroupBuyItem.position)
+            )
+        ).all()
+        if not rows:
+            raise GroupBuyNotFound(ref=str(groupbuy_id))
+        items = {item.code: item for _, item in rows if item is not None}
+        found = loaded["groupbuy", groupbuy_id] = (rows[0][0], items)
+    return found

@@ -19,20 +19,25 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.base import insert_ignoring_duplicates
 from models.errors import (
     BadQuantity,
     GroupBuyFinished,
-    GroupBuyNotFound,
     NotYourRoom,
     OtherBuilding,
     OverLimit,
     UnknownItem,
 )
-from models.groupbuy.board import OrderChange, Promotion, building_name, items_by_code, members_of
+from models.groupbuy.board import (
+    OrderChange,
+    Promotion,
+    building_name,
+    groupbuy_with_items,
+    items_by_code,
+    members_of,
+)
 from models.groupbuy.tables import (
     GroupBuy,
     GroupBuyItem,
@@ -70,8 +75,8 @@ async def change_order(
         if code not in items:
             raise UnknownItem(code=code, codes=list(items))
     await _lock_stock(session, [items[code] for code in quantities])
-    order_id = await _touch_order(session, groupbuy_id, household_id, now)
-    lines = await _lines_of(session, order_id)
+    order_id, new = await _touch_order(session, groupbuy_id, household_id, now)
+    lines = {} if new else await _lines_of(session, order_id)
     change = OrderChange(groupbuy, household_id)
     change.had_order = any(line.quantity or line.waitlisted for line in lines.values())
     shrank = False
@@ -227,25 +232,16 @@ async def cancel_order(
 async def _groupbuy_for_orders(
     session: AsyncSession, groupbuy_id: int, household_id: int, now: datetime
 ) -> tuple[GroupBuy, dict[str, GroupBuyItem]]:
-    """The group-buy and its items in one query; refused unless it takes this household now."""
-    home = select(Household.building_id).where(Household.id == household_id).scalar_subquery()
-    rows = (
-        await session.execute(
-            select(GroupBuy, GroupBuyItem, home)
-            .join(GroupBuyItem, GroupBuyItem.groupbuy_id == GroupBuy.id)
-            .where(GroupBuy.id == groupbuy_id)
-            .order_by(GroupBuyItem.position)
-        )
-    ).all()
-    if not rows:
-        raise GroupBuyNotFound(ref=str(groupbuy_id))
-    groupbuy, _, home_building = rows[0]
-    if home_building != groupbuy.building_id:
+    """The group-buy and its items; refused unless it takes this household now."""
+    groupbuy, items = await groupbuy_with_items(session, groupbuy_id)
+    # Usually no SQL: find_person loaded the sender's household along with them.
+    home = await session.get(Household, household_id)
+    if home is None or home.building_id != groupbuy.building_id:
         # A group-buy is for one building's households; a guest in the group may not join it.
         raise OtherBuilding(building=await building_name(session, groupbuy))
     if not groupbuy.accepts_orders(now):
         raise GroupBuyFinished(title=groupbuy.title)
-    return groupbuy, {item.code: item for _, item, _ in rows}
+    return groupbuy, items
 
 
 async def _lock_stock(session: AsyncSession, items: list[GroupBuyItem]) -> None:
@@ -267,22 +263,32 @@ async def _lock_stock(session: AsyncSession, items: list[GroupBuyItem]) -> None:
 
 async def _touch_order(
     session: AsyncSession, groupbuy_id: int, household_id: int, now: datetime
-) -> int:
-    """The household's order id, created on its first sign-up (one upsert).
+) -> tuple[int, bool]:
+    """The household's order id, created on its first sign-up; and whether it is new.
 
-    The upsert also locks the order row until commit, so two members of one household tapping
-    at the same moment take turns instead of both editing the same starting quantities.
+    A first sign-up (most taps of a burst) costs one INSERT, and has no lines to read. An
+    existing order is touched with an UPDATE, which also locks it until commit, so two members
+    of one household tapping at the same moment take turns instead of both editing the same
+    starting quantities.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(GroupBuyOrder).values(
-        groupbuy_id=groupbuy_id, household_id=household_id, created_at=now, updated_at=now
+    new = await session.scalar(
+        insert_ignoring_duplicates(session, GroupBuyOrder)
+        .values(groupbuy_id=groupbuy_id, household_id=household_id, created_at=now, updated_at=now)
+        .returning(GroupBuyOrder.id)
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=["groupbuy_id", "household_id"],
-        set_={"updated_at": statement.excluded.updated_at},
-    ).returning(GroupBuyOrder.id)
-    return int(await session.scalar(statement))
+    if new is not None:
+        return int(new), True
+    order_id = await session.scalar(
+        update(GroupBuyOrder)
+        .where(GroupBuyOrder.groupbuy_id == groupbuy_id, GroupBuyOrder.household_id == household_id)
+        .values(updated_at=now)
+        .returning(GroupBuyOrder.id)
+        .execution_options(synchronize_session=False)
+    )
+    if order_id is None:
+        # Withdrawn (deleted) between the two statements by another member: start it again.
+        return await _touch_order(session, groupbuy_id, household_id, now)
+    return int(order_id), False
 
 
 @dataclass(slots=True)
