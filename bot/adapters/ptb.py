@@ -28,6 +28,7 @@ from telegram import error as tg_error
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import transport
+from bot.adapters.ptb_request import AiohttpRequest
 from bot.adapters.translate import to_incoming
 from bot.context import ContactRequest, Incoming, Keyboard, Markup, RemoveKeyboard
 
@@ -225,7 +226,7 @@ class PtbAdapter:
             .token(token)
             .base_url(f"{api_url}/bot")
             .base_file_url(f"{api_url}/file/bot")
-            .connection_pool_size(CONNECTIONS)
+            .request(AiohttpRequest(CONNECTIONS))
             .updater(None)
             .job_queue(None)  # scheduling lives in scheduler/, not in the framework
             .build()
