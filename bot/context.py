@@ -299,15 +299,7 @@ class Emitter:
         **values: Any,
     ) -> None:
         """Send a document (CSV, XLSX) with an optional caption template."""
-        self.outgoing.append(
-            Outgoing(
-                "file",
-                chat_id=chat_id,
-                text=self.t(caption, lang=lang, **values) if caption else None,
-                filename=filename,
-                data=data,
-            )
-        )
+        self._upload("file", chat_id, filename, data, caption, lang, values)
 
     def send_picture(
         self,
@@ -320,9 +312,21 @@ class Emitter:
         **values: Any,
     ) -> None:
         """Upload a picture we drew (a chart's PNG) as a photo, with an optional caption."""
+        self._upload("photo", chat_id, filename, data, caption, lang, values)
+
+    def _upload(
+        self,
+        kind: str,
+        chat_id: int,
+        filename: str,
+        data: bytes,
+        caption: str | None,
+        lang: str | None,
+        values: dict[str, Any],
+    ) -> None:
         self.outgoing.append(
             Outgoing(
-                "photo",
+                kind,
                 chat_id=chat_id,
                 text=self.t(caption, lang=lang, **values) if caption else None,
                 filename=filename,
