@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.common import reset_database, room
+from bench.common import reset_database, seed_households
 from bot.clock import SystemClock
 from bot.context import Chat, Incoming, Markup, Sender
 from bot.dispatch import Dispatcher
@@ -38,12 +38,11 @@ from bot.i18n import Texts
 from bot.settings import Settings
 from handlers import ROUTERS
 from handlers.groupbuy_views import Plus
-from models.authority import bind_chat
 from models.base import create_engine, session_factory
 from models.groupbuy import open_groupbuy
 from models.groupbuy_spec import GroupBuySpec, ItemSpec
 from models.migrate import upgrade_database
-from models.people import ensure_person, register_household
+from models.people import find_person
 
 GROUP = -100_900
 LEADER = 7_000_000
@@ -148,25 +147,12 @@ async def world(database: str, residents: int, stock: int) -> AsyncIterator[Worl
     settings = Settings(
         TELEGRAM_BOT_TOKEN="1:x", LINLI_DATABASE_URL=database, LINLI_DEFAULT_LANGUAGE="zh"
     )
+    residents_ids = [FIRST_RESIDENT + number for number in range(residents)]
+    await seed_households(sessions, settings, GROUP, LEADER, residents_ids)
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():
-        boss = await ensure_person(session, LEADER, "团长", now)
-        binding = await bind_chat(
-            session,
-            chat_id=GROUP,
-            title="9号楼",
-            building_name="9号楼",
-            community_name=settings.community_name,
-            timezone=settings.timezone,
-            binder=boss,
-            is_chat_admin=True,
-            now=now,
-        )
-        for number in range(residents):
-            person = await ensure_person(session, FIRST_RESIDENT + number, f"住户{number}", now)
-            await register_household(
-                session, person=person, building_id=binding.building_id, room_text=room(number)
-            )
+        boss = await find_person(session, LEADER)
+        assert boss is not None
         spec = GroupBuySpec(
             title="蔬菜套餐",
             deadline=now + timedelta(hours=2),

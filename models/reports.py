@@ -459,6 +459,13 @@ def _export_bounds(
     return local_midnight(first, tz), local_midnight(after, tz)
 
 
+def _shown_name(display: str | None, tg_user_id: int | None) -> str | None:
+    """A person's name as exports show it (None when nobody, or a forgotten person)."""
+    if tg_user_id is None:
+        return None
+    return display or f"#{tg_user_id}"
+
+
 async def tasks_export(
     session: AsyncSession,
     *,
@@ -489,7 +496,7 @@ async def tasks_export(
             claimed_at=task.claimed_at,
             closed_at=task.closed_at,
             due_at=task.due_at,
-            assignee=(display or f"#{tg_id}") if tg_id is not None else None,
+            assignee=_shown_name(display, tg_id),
         )
         for task, display, tg_id in rows
     ]
@@ -516,7 +523,7 @@ async def hours_export(
     rows = await session.execute(_within(query, ServiceRecord.started_at, start, end))
     return [
         HoursLine(
-            volunteer=(display or f"#{tg_id}") if tg_id is not None else None,
+            volunteer=_shown_name(display, tg_id),
             building=names[record.building_id] if record.building_id else "",
             started_at=record.started_at,
             kind=record.kind,
