@@ -14,46 +14,49 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from bot.app import Linli, freeze_startup_objects
-from bot.context import Incoming
+from bot.context import Incoming, Outgoing
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
 
 
 def time_taps(latencies: list[float]) -> None:
-    """Record how long the dispatcher takes per button tap.
+    """Record how long each button tap takes, from reaching the dispatcher until answered.
 
-    The one place that knows the dispatcher's entry points: updates that arrived together are
-    handled by `handle_batch` (one transaction; each tap in it counts the batch's time, from
-    its start until the taps were answered), a lone or retried update by `handle`.
+    The one place that knows the dispatcher's entry points: updates that arrived together go
+    to `handle_batch` (one transaction), a lone or retried update to `handle`; either way the
+    tap's answer is sent by `_answer`, after the commit, possibly once the chat's next batch
+    has started. A tap counts from the first entry that carried it.
     """
-    handle, handle_batch = Dispatcher.handle, Dispatcher.handle_batch
-    in_batch: ContextVar[bool] = ContextVar("in_batch", default=False)
+    handle, handle_batch, answer = Dispatcher.handle, Dispatcher.handle_batch, Dispatcher._answer
+    started: dict[str, float] = {}
+
+    def note(incomings: Sequence[Incoming]) -> None:
+        now = time.perf_counter()
+        for incoming in incomings:
+            if incoming.callback_id is not None:
+                started.setdefault(incoming.callback_id, now)
 
     async def timed(self: Dispatcher, incoming: Incoming, *args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        result = await handle(self, incoming, *args, **kwargs)
-        if incoming.callback_data and not in_batch.get():
-            latencies.append(time.perf_counter() - started)
-        return result
+        note([incoming])
+        return await handle(self, incoming, *args, **kwargs)
 
     async def timed_batch(self: Dispatcher, incomings: Sequence[Incoming]) -> Any:
-        started = time.perf_counter()
-        token = in_batch.set(True)
-        try:
-            result = await handle_batch(self, incomings)
-        finally:
-            in_batch.reset(token)
-        took = time.perf_counter() - started
-        latencies.extend(took for incoming in incomings if incoming.callback_data)
-        return result
+        note(incomings)
+        return await handle_batch(self, incomings)
+
+    async def timed_answer(self: Dispatcher, action: Outgoing) -> None:
+        await answer(self, action)
+        began = started.pop(action.callback_id or "", None)
+        if began is not None:
+            latencies.append(time.perf_counter() - began)
 
     Dispatcher.handle = timed  # type: ignore[method-assign]
     Dispatcher.handle_batch = timed_batch  # type: ignore[method-assign]
+    Dispatcher._answer = timed_answer  # type: ignore[method-assign]
 
 
 async def serve(report: str, tick_seconds: float = 3600) -> None:

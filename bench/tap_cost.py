@@ -1,14 +1,15 @@
 """What one tap costs Linli alone: the dispatcher in-process, no framework, no network.
 
-    python -m bench.tap_cost [--taps 1000] [--database URL] [--profile plus|stale]
+    python -m bench.tap_cost [--taps 1000] [--database URL] [--profile plus|stale] [--batch N]
 
 Builds the real Dispatcher with every router on a migrated database (a fresh SQLite file, or
 --database, emptied first), a bound group with one household per tapper and an open group-buy,
 and a BotClient that answers at once. Then it hands the dispatcher, one after the other, stale
 taps (a button no router knows: the no-op update) and "+1 A" taps of different households, and
 prints for each kind the microseconds per tap (wall and CPU) and the SQL statements per tap.
---profile prints cProfile's top functions for one kind. tests/unit/test_tap_cost.py holds the
-statement counts down.
+--profile prints cProfile's top functions for one kind. With --batch N the taps go the way the
+inbox sends them: stored 100 at a time (as one getUpdates brings them), handled N at a time by
+`handle_batch`. tests/unit/test_tap_cost.py holds the statement counts down.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from bot.i18n import Texts
 from bot.settings import Settings
 from handlers import ROUTERS
 from handlers.groupbuy_views import Plus
-from models.base import create_engine, session_factory
+from models import inbox
+from models.base import create_engine, session_factory, unit_of_work
 from models.groupbuy import open_groupbuy
 from models.groupbuy_spec import GroupBuySpec, ItemSpec
 from models.migrate import upgrade_database
@@ -48,6 +50,7 @@ GROUP = -100_900
 LEADER = 7_000_000
 FIRST_RESIDENT = 8_000_000
 STALE = "old:1"
+POLLED = 100  # updates one getUpdates call brings, at most
 
 
 class InstantTelegram:
@@ -174,9 +177,26 @@ async def world(database: str, residents: int, stock: int) -> AsyncIterator[Worl
         await engine.dispose()
 
 
-async def measure(database: str, taps: int, profile: str | None, sort: str = "tottime") -> dict:
+async def run_batches(w: World, taps: list[Incoming], batch: int) -> None:
+    """Store the taps in the inbox 100 at a time and hand them over `batch` at a time."""
+    sessions = w.dispatcher.sessions
+    for first in range(0, len(taps), POLLED):
+        polled = taps[first : first + POLLED]
+        async with unit_of_work(sessions) as session:
+            received = [
+                inbox.Received(t.update_id, GROUP, {"update_id": t.update_id}) for t in polled
+            ]
+            await inbox.store(session, received, datetime.now(UTC))
+        for start in range(0, len(polled), batch):
+            await w.dispatcher.handle_batch(polled[start : start + batch])
+    await w.dispatcher.answered(within=60)
+
+
+async def measure(
+    database: str, taps: int, profile: str | None, sort: str = "tottime", batch: int = 1
+) -> dict:
     """Microseconds and statements per stale tap and per +1 tap."""
-    figures: dict = {"database": database.split(":")[0], "taps": taps}
+    figures: dict = {"database": database.split(":")[0], "taps": taps, "batch": batch}
     async with world(database, taps, stock=taps * 4 // 5) as w:
         for name, make in (("stale", w.stale), ("plus", w.plus)):
             # Warm up caches (compiled statements, templates) on residents outside the run.
@@ -185,8 +205,11 @@ async def measure(database: str, taps: int, profile: str | None, sort: str = "to
             started, cpu = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.enable()
-            for number in range(taps):
-                await w.dispatcher.handle(make(number))
+            if batch == 1:
+                for number in range(taps):
+                    await w.dispatcher.handle(make(number))
+            else:
+                await run_batches(w, [make(number) for number in range(taps)], batch)
             if profiler:
                 profiler.disable()
             elapsed = time.perf_counter() - started
@@ -206,10 +229,11 @@ def main() -> None:
     parser.add_argument("--taps", type=int, default=1000)
     parser.add_argument("--database", help="SQLAlchemy URL (emptied first; default: SQLite file)")
     parser.add_argument("--profile", choices=("stale", "plus"))
+    parser.add_argument("--batch", type=int, default=1, help="updates per handle_batch call")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         database = args.database or f"sqlite+aiosqlite:///{Path(scratch) / 'cost.db'}"
-        print(asyncio.run(measure(database, args.taps, args.profile)))
+        print(asyncio.run(measure(database, args.taps, args.profile, batch=args.batch)))
 
 
 if __name__ == "__main__":

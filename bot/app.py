@@ -147,6 +147,7 @@ class Linli:
             await self.webhook_server.stop()
         # Whatever is not finished in time stays in the inbox for the next start.
         await self.inbox.close(within=HANDLING_GRACE_SECONDS)
+        await self.dispatcher.answered(within=HANDLING_GRACE_SECONDS)
         await self.delivery.stop()
         if self.adapter is not None:
             await self.adapter.stop()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,12 +19,24 @@ from bot.routing import CommandRoute, Handler, Router
 from bot.settings import Settings
 from bot.transport import BadRequest, BotClient, TransportError
 from models import people
+from models.base import forget_memo, memo
 from models.conversations import current_conversation
 from models.errors import DomainError
 from models.inbox import DONE, PARKED, claim, claim_all, note_failure, release
 from models.outbox import enqueue, live_key_of
 
 log = logging.getLogger(__name__)
+
+
+class _Redo(Exception):
+    """A batch handled at once met a refusal or failure: roll it all back, redo it carefully."""
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """What a refused update sends (the refusal explained)."""
+
+    outgoing: list[Outgoing]
 
 
 class Dispatcher:
@@ -48,6 +62,9 @@ class Dispatcher:
         self.replies: dict[str, Handler] = {}
         self.deep_links: dict[str, Handler] = {}
         self.member_checked_callbacks: set[str] = set()
+        self._answering: set[asyncio.Task[None]] = set()
+        # Chats whose last batch had a refusal or failure: their next one takes savepoints.
+        self._careful: set[int] = set()
         self.events: dict[str, Handler] = {}
         self.private_fallback: Handler | None = None
         for router in routers:
@@ -76,6 +93,9 @@ class Dispatcher:
         A failed attempt leaves no trace, so the caller may try again; the final one parks the
         update with its error and apologises to the sender. Never raises.
         """
+        return await self._handle(incoming, final=final, wait=True)
+
+    async def _handle(self, incoming: Incoming, *, final: bool, wait: bool) -> str | None:
         try:
             statuses = await self._member_statuses(incoming)
             outgoing = await self._run(incoming, statuses)
@@ -90,18 +110,19 @@ class Dispatcher:
             except Exception:
                 log.exception("could not even park update %s", incoming.update_id)
                 return error
-        await self._after_commit(outgoing)
+        await self._after_commit(outgoing, wait=wait)
         return None
 
     async def handle_batch(self, incomings: Sequence[Incoming]) -> list[Incoming]:
-        """Handle updates that arrived together in one transaction, each in its own savepoint.
+        """Handle updates that arrived together in one transaction.
 
-        Returns the updates that failed: their savepoints rolled back and they were put back
-        in line, to be tried again on their own with `handle`. A refusal is not a failure:
-        it is answered like any other outcome. Never raises.
+        Returns the updates that failed: they were put back in line, to be tried again on their
+        own with `handle`. A refusal is not a failure: it is answered like any other outcome.
+        Taps are answered in the background after the commit (see `answered`), so the chat's
+        next batch need not wait for them. Never raises.
         """
         if len(incomings) == 1:
-            error = await self.handle(incomings[0], final=False)
+            error = await self._handle(incomings[0], final=False, wait=False)
             if error is None:
                 return []
             try:
@@ -113,9 +134,71 @@ class Dispatcher:
         lookups = await asyncio.gather(
             *(self._member_statuses(i) for i in incomings), return_exceptions=True
         )
+        chat = incomings[0].chat.id
+        if chat not in self._careful:
+            try:
+                outgoing = await self._batch_at_once(incomings, lookups)
+            except _Redo:
+                # Rolled back whole; from now on this chat's batches take a savepoint each
+                # until one of them goes through without a refusal or failure.
+                self._careful.add(chat)
+            except Exception:
+                log.exception("a batch of %d updates failed to commit", len(incomings))
+                return list(incomings)
+            else:
+                await self._after_commit(outgoing, wait=False)
+                return []
+        failed, outgoing, refused = await self._batch_with_savepoints(incomings, lookups)
+        if failed is None:
+            return list(incomings)
+        if not failed and not refused:
+            self._careful.discard(chat)
+        await self._after_commit(outgoing, wait=False)
+        return failed
+
+    async def _batch_at_once(
+        self, incomings: Sequence[Incoming], lookups: list[Any]
+    ) -> list[Outgoing]:
+        """Handle a batch without savepoints; raise _Redo if any update failed or was refused.
+
+        The common case: nothing is refused, so one transaction without a savepoint per update
+        does it (a savepoint and its release are two statements per update). Any refusal or
+        failure rolls the whole batch back, to be handled again with savepoints, so a refused
+        update's partial writes never stay.
+        """
+        outgoing: list[Outgoing] = []
+        async with self.sessions() as session, session.begin():
+            fresh = await claim_all(session, [i.update_id for i in incomings], self.clock.now())
+            senders = {i.sender.id for i in incomings if i.sender and i.update_id in fresh}
+            known = await people.find_people(session, senders)
+            for incoming, statuses in zip(incomings, lookups, strict=True):
+                if incoming.update_id not in fresh:
+                    continue  # a repeat
+                if isinstance(statuses, BaseException):
+                    raise _Redo
+                # What the previous update read may have changed since (see models.base.memo).
+                forget_memo(session)
+                try:
+                    ctx = await self._context(session, incoming, known)
+                    ctx.member_statuses = statuses
+                    await self._route(ctx)
+                except Exception as failure:
+                    raise _Redo from failure
+                if incoming.callback_id and not any(o.kind == "answer" for o in ctx.outgoing):
+                    ctx.answer()
+                outgoing += ctx.outgoing
+            await self._store(session, outgoing)
+        return outgoing
+
+    async def _batch_with_savepoints(
+        self, incomings: Sequence[Incoming], lookups: list[Any]
+    ) -> tuple[list[Incoming] | None, list[Outgoing], bool]:
+        """Handle a batch with a savepoint per update: what failed (None: all of it, the
+        commit did not happen), what to send, and whether anything was refused."""
         now = self.clock.now()
         failed: list[Incoming] = []
         outgoing: list[Outgoing] = []
+        refused = False
         try:
             async with self.sessions() as session, session.begin():
                 fresh = await claim_all(session, [i.update_id for i in incomings], now)
@@ -126,6 +209,10 @@ class Dispatcher:
                         error = f"{type(statuses).__name__}: {statuses}"
                     else:
                         done = await self._run_in(session, incoming, statuses)
+                        if isinstance(done, _Refused):
+                            refused = True
+                            outgoing += done.outgoing
+                            continue
                         if isinstance(done, list):
                             outgoing += done
                             continue
@@ -136,14 +223,14 @@ class Dispatcher:
                 await self._store(session, outgoing)
         except Exception:
             log.exception("a batch of %d updates failed to commit", len(incomings))
-            return list(incomings)
-        await self._after_commit(outgoing)
-        return failed
+            return None, [], refused
+        return failed, outgoing, refused
 
     async def _run_in(
         self, session: AsyncSession, incoming: Incoming, statuses: dict[int, str] | None
-    ) -> list[Outgoing] | str:
-        """Handle a claimed update inside the batch's transaction: its outgoing, or the error."""
+    ) -> list[Outgoing] | _Refused | str:
+        """Handle a claimed update inside the batch's transaction, in a savepoint: its outgoing
+        (wrapped if it was refused), or the error."""
         try:
             async with session.begin_nested():
                 ctx = await self._context(session, incoming)
@@ -156,28 +243,46 @@ class Dispatcher:
             explained = refusal(refused)
             try:
                 async with session.begin_nested():
-                    return await self._explain(
-                        session,
-                        incoming,
-                        explained.template,
-                        dict(explained.values),
-                        explained.link,
+                    return _Refused(
+                        await self._explain(
+                            session,
+                            incoming,
+                            explained.template,
+                            dict(explained.values),
+                            explained.link,
+                        )
                     )
             except Exception as failure:
                 return f"{type(failure).__name__}: {failure}"
         except Exception as failure:
             return f"{type(failure).__name__}: {failure}"
 
-    async def _after_commit(self, outgoing: list[Outgoing]) -> None:
-        """Wake delivery for the chats written to; answer taps at once, side by side."""
+    async def _after_commit(self, outgoing: list[Outgoing], *, wait: bool = True) -> None:
+        """Wake delivery for the chats written to; answer taps at once, side by side.
+
+        Without `wait` the answers go on in the background (`answered` waits for them), so a
+        chat's next updates need not wait for the round trips of its last ones.
+        """
         chats = {o.chat_id for o in outgoing if o.kind != "answer" and o.chat_id is not None}
         if chats:
             self.on_commit(chats)
         answers = [o for o in outgoing if o.kind == "answer"]
-        if len(answers) == 1:
+        if not wait:
+            for answer in answers:
+                task = asyncio.create_task(self._answer(answer))
+                self._answering.add(task)
+                task.add_done_callback(self._answering.discard)
+        elif len(answers) == 1:
             await self._answer(answers[0])
         elif answers:
             await asyncio.gather(*(self._answer(a) for a in answers))
+
+    async def answered(self, within: float) -> None:
+        """Wait up to `within` seconds for taps still being answered; give up on the rest."""
+        if self._answering:
+            _done, pending = await asyncio.wait(set(self._answering), timeout=within)
+            for task in pending:
+                task.cancel()
 
     async def _member_statuses(self, incoming: Incoming) -> dict[int, str] | None:
         """Group roles a route needs, asked before any transaction (a network round trip)."""
@@ -284,8 +389,21 @@ class Dispatcher:
         except TransportError as failed:
             log.warning("could not answer tap %s: %s", action.callback_id, failed)
 
-    async def _context(self, session: AsyncSession, incoming: Incoming) -> Ctx:
-        person = await people.find_person(session, incoming.sender.id) if incoming.sender else None
+    async def _context(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        known: dict[int, tuple[people.Person, people.Household | None]] | None = None,
+    ) -> Ctx:
+        person = None
+        if incoming.sender is None:
+            pass
+        elif known is None:
+            person = await people.find_person(session, incoming.sender.id)
+        elif incoming.sender.id in known:
+            person, household = known[incoming.sender.id]
+            if household is not None:
+                memo(session)["household", household.id] = household
         if incoming.chat.is_private and incoming.sender is not None and not incoming.sender.is_bot:
             # Whoever writes to the bot privately can be written to (until a 403 says otherwise).
             if person is None:

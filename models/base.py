@@ -165,9 +165,14 @@ def memo(session: AsyncSession | Session) -> dict[Any, Any]:
     return session.info.setdefault(_MEMO, {})
 
 
+def forget_memo(session: AsyncSession | Session) -> None:
+    """Empty the transaction's memo: what follows must read rows afresh."""
+    session.info.pop(_MEMO, None)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_memo(session: Session, _transaction: Any) -> None:
-    session.info.pop(_MEMO, None)
+    forget_memo(session)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

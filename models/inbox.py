@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, delete, func, select, update
+from sqlalchemy import BigInteger, Index, String, delete, func, null, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,34 +88,32 @@ async def store(session: AsyncSession, updates: Sequence[Received], now: datetim
     """Store a batch of updates; return the ids that were new (a redelivery is not)."""
     if not updates:
         return []
-    ids = [u.update_id for u in updates]
-    # An id seen longer ago than the window is being reused for a new update: forget the old one.
-    await session.execute(
-        delete(InboxUpdate).where(
-            InboxUpdate.update_id.in_(ids),
-            InboxUpdate.received_at < now - UPDATE_WINDOW,
-            InboxUpdate.status != NEW,
-        )
-    )
-    stored = await session.scalars(
-        _insert(session)
-        .values(
-            [
-                {
-                    "update_id": u.update_id,
-                    "chat_id": u.chat_id,
-                    "payload": u.payload,
-                    "status": NEW,
-                    "attempts": 0,
-                    "received_at": now,
-                }
-                for u in updates
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(InboxUpdate.update_id)
-    )
-    return sorted(stored)
+    table = InboxUpdate.__table__
+    statement = _insert(session)
+    # An id seen longer ago than the window is being reused for a new update: the stored row
+    # is replaced. Sent as one executemany (SQLAlchemy's "insertmanyvalues"), whose statement
+    # is compiled once; a multi-row .values() would be compiled afresh every time.
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.update_id],
+        set_={
+            column: statement.excluded[column]
+            for column in ("chat_id", "payload", "status", "attempts", "received_at")
+        }
+        | {"error": null(), "finished_at": null()},
+        where=(table.c.received_at < now - UPDATE_WINDOW) & (table.c.status != NEW),
+    ).returning(table.c.update_id)
+    rows = [
+        {
+            "update_id": u.update_id,
+            "chat_id": u.chat_id,
+            "payload": u.payload,
+            "status": NEW,
+            "attempts": 0,
+            "received_at": now,
+        }
+        for u in updates
+    ]
+    return sorted((await session.execute(statement, rows)).scalars())
 
 
 async def claim(

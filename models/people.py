@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -286,6 +287,23 @@ async def find_person(session: AsyncSession, tg_user_id: int) -> Person | None:
     if row[1] is not None:
         memo(session)["household", row[1].id] = row[1]
     return row[0]
+
+
+_PEOPLE_WITH_HOUSEHOLDS = (
+    select(Person, Household)
+    .outerjoin(Household, Household.id == Person.household_id)
+    .where(Person.tg_user_id.in_(bindparam("tg_user_ids", expanding=True)))
+)
+
+
+async def find_people(
+    session: AsyncSession, tg_user_ids: Collection[int]
+) -> dict[int, tuple[Person, Household | None]]:
+    """The persons Linli knows among these Telegram ids, each with their household, at once."""
+    if not tg_user_ids:
+        return {}
+    rows = await session.execute(_PEOPLE_WITH_HOUSEHOLDS, {"tg_user_ids": list(tg_user_ids)})
+    return {person.tg_user_id: (person, household) for person, household in rows}
 
 
 async def ensure_person(
