@@ -9,8 +9,13 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.adapters.aiogram_types import defer_type_building
 from models.base import create_engine, session_factory
 from models.migrate import upgrade_database
+
+# As `linli run` imports aiogram (whichever test module imports it first): every test under
+# aiogram then runs on types built on first use.
+defer_type_building()
 
 POSTGRES_URL = os.environ.get("LINLI_TEST_DATABASE_URL")
 # pytest-xdist runs tests in several processes; each gets a database of its own (test_gw0, ...)

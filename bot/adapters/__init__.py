@@ -63,6 +63,9 @@ class Adapter(Protocol):
 def make_adapter(settings: Settings) -> Adapter:
     """Build the adapter chosen by LINLI_FRAMEWORK."""
     if settings.framework == "aiogram":
+        from bot.adapters.aiogram_types import defer_type_building
+
+        defer_type_building()  # before aiogram is first imported
         from bot.adapters.aiogram import AiogramAdapter
 
         return AiogramAdapter(settings.telegram_bot_token, settings.api_url)

@@ -11,7 +11,19 @@ from aiogram import Bot
 from aiogram import exceptions as ag_error
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import GetUpdates
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    EditMessageText,
+    GetChatMember,
+    GetMe,
+    GetUpdates,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SetMyCommands,
+    SetWebhook,
+)
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -21,6 +33,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     KeyboardButton,
     LinkPreviewOptions,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     ReplyParameters,
@@ -36,6 +49,18 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 READ_MARGIN = 10  # seconds a long poll may take beyond its timeout before it counts as lost
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_CALLS = (
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    EditMessageText,
+    GetChatMember,
+    GetMe,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SetMyCommands,
+    SetWebhook,
+)
 # -- calls out -------------------------------------------------------------------------------
 
 
@@ -216,7 +241,9 @@ class AiogramAdapter:
         self._me_id = 0
 
     async def start(self) -> None:
-        """getMe."""
+        """getMe; build the validators every update and call needs (see aiogram_types)."""
+        for model in (Update, Message, _RawGetUpdates, *_CALLS):
+            model.model_rebuild()  # a no-op where aiogram built it already
         with _translated():
             me = await self._bot.me()  # cached on the Bot
         self._me_id = me.id
