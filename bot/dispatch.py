@@ -19,7 +19,7 @@ from bot.routing import CommandRoute, Handler, Router
 from bot.settings import Settings
 from bot.transport import BadRequest, BotClient, TransportError
 from models import people
-from models.base import forget_memo, memo
+from models.base import forget_memo
 from models.conversations import current_conversation
 from models.errors import DomainError
 from models.inbox import DONE, PARKED, claim, claim_all, note_failure, release
@@ -170,7 +170,7 @@ class Dispatcher:
         async with self.sessions() as session, session.begin():
             fresh = await claim_all(session, [i.update_id for i in incomings], self.clock.now())
             senders = {i.sender.id for i in incomings if i.sender and i.update_id in fresh}
-            known = await people.find_people(session, senders)
+            await people.preload_people(session, senders)
             for incoming, statuses in zip(incomings, lookups, strict=True):
                 if incoming.update_id not in fresh:
                     continue  # a repeat
@@ -179,7 +179,7 @@ class Dispatcher:
                 # What the previous update read may have changed since (see models.base.memo).
                 forget_memo(session)
                 try:
-                    ctx = await self._context(session, incoming, known)
+                    ctx = await self._context(session, incoming)
                     ctx.member_statuses = statuses
                     await self._route(ctx)
                 except Exception as failure:
@@ -389,21 +389,8 @@ class Dispatcher:
         except TransportError as failed:
             log.warning("could not answer tap %s: %s", action.callback_id, failed)
 
-    async def _context(
-        self,
-        session: AsyncSession,
-        incoming: Incoming,
-        known: dict[int, tuple[people.Person, people.Household | None]] | None = None,
-    ) -> Ctx:
-        person = None
-        if incoming.sender is None:
-            pass
-        elif known is None:
-            person = await people.find_person(session, incoming.sender.id)
-        elif incoming.sender.id in known:
-            person, household = known[incoming.sender.id]
-            if household is not None:
-                memo(session)["household", household.id] = household
+    async def _context(self, session: AsyncSession, incoming: Incoming) -> Ctx:
+        person = await people.find_person(session, incoming.sender.id) if incoming.sender else None
         if incoming.chat.is_private and incoming.sender is not None and not incoming.sender.is_bot:
             # Whoever writes to the bot privately can be written to (until a 403 says otherwise).
             if person is None:

@@ -170,9 +170,23 @@ def forget_memo(session: AsyncSession | Session) -> None:
     session.info.pop(_MEMO, None)
 
 
+_BATCH_MEMO = "linli_batch_memo"
+
+
+def batch_memo(session: AsyncSession | Session) -> dict[Any, Any]:
+    """Rows read once for a whole batch of updates handled in one transaction (their senders).
+
+    Unlike `memo` it outlives each update of the batch (`forget_memo` leaves it), so only rows
+    the updates change through the ORM belong here; emptied when a transaction or savepoint
+    ends, as a savepoint's rollback expires what it changed.
+    """
+    return session.info.setdefault(_BATCH_MEMO, {})
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_memo(session: Session, _transaction: Any) -> None:
     forget_memo(session)
+    session.info.pop(_BATCH_MEMO, None)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

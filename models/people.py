@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, get_or_create, insert_ignoring_duplicates, memo
+from models.base import Base, batch_memo, get_or_create, insert_ignoring_duplicates, memo
 from models.conversations import Conversation
 from models.errors import (
     BindingPending,
@@ -281,7 +281,11 @@ async def find_person(session: AsyncSession, tg_user_id: int) -> Person | None:
     """The person with this Telegram id, if Linli knows them (with their household, if any)."""
     # The household comes in the same query, kept for the transaction: most updates from a
     # resident check it next, and `session.get(Household, ...)` then needs no statement.
-    row = (await session.execute(_PERSON_WITH_HOUSEHOLD, {"tg_user_id": tg_user_id})).first()
+    preloaded = batch_memo(session)
+    if ("person", tg_user_id) in preloaded:
+        row = preloaded["person", tg_user_id]
+    else:
+        row = (await session.execute(_PERSON_WITH_HOUSEHOLD, {"tg_user_id": tg_user_id})).first()
     if row is None:
         return None
     if row[1] is not None:
@@ -296,14 +300,16 @@ _PEOPLE_WITH_HOUSEHOLDS = (
 )
 
 
-async def find_people(
-    session: AsyncSession, tg_user_ids: Collection[int]
-) -> dict[int, tuple[Person, Household | None]]:
-    """The persons Linli knows among these Telegram ids, each with their household, at once."""
+async def preload_people(session: AsyncSession, tg_user_ids: Collection[int]) -> None:
+    """Read the persons behind these Telegram ids (with households) in one statement, for
+    `find_person` to answer from while the transaction lasts without a savepoint ending."""
     if not tg_user_ids:
-        return {}
+        return
     rows = await session.execute(_PEOPLE_WITH_HOUSEHOLDS, {"tg_user_ids": list(tg_user_ids)})
-    return {person.tg_user_id: (person, household) for person, household in rows}
+    found = {person.tg_user_id: (person, household) for person, household in rows}
+    batch_memo(session).update(
+        {("person", tg_user_id): found.get(tg_user_id) for tg_user_id in tg_user_ids}
+    )
 
 
 async def ensure_person(
@@ -630,6 +636,7 @@ async def forget_person(session: AsyncSession, person_id: int) -> None:
     # Foreign keys do the anonymising (SET NULL) and drop leader roles (CASCADE).
     await session.execute(delete(Person).where(Person.id == person_id))
     session.expunge(person)
+    batch_memo(session).pop(("person", person.tg_user_id), None)
 
 
 # -- profile -----------------------------------------------------------------------------------

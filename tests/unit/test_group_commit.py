@@ -13,11 +13,12 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
 
-from bench.tap_cost import World, world
-from bot.context import Ctx, Incoming
+from bench.tap_cost import GROUP, World, world
+from bot.context import Chat, Ctx, Incoming, Sender
 from bot.dispatch import Dispatcher
 from bot.routing import Router
 from handlers import ROUTERS
+from handlers.groupbuy_views import Plus
 from models import inbox
 from models.base import reading, unit_of_work
 from models.errors import NotALeader
@@ -150,3 +151,27 @@ async def test_after_a_refusal_the_chat_takes_savepoints_until_a_batch_goes_thro
         await _handle(w, dispatcher, [w.stale(4), w.stale(5)])
         assert not any("SAVEPOINT" in s for s in w.statements.seen), "and fast again after"
         assert len(answers) == 6
+
+
+async def test_a_newcomer_who_registers_and_taps_in_one_batch_gets_their_order(
+    db_url: str,
+) -> None:
+    async with batching(db_url) as (w, dispatcher, answers):
+        newcomer = 9_999_001
+        register = Incoming(
+            update_id=5_000,
+            chat=Chat(GROUP, "supergroup", "9号楼"),
+            sender=Sender(newcomer, "新住户", language_code="zh"),
+            message_id=77,
+            text="/register 1808",
+            command="register",
+            args="1808",
+        )
+        plus = w.tap(newcomer, Plus(w.groupbuy_id, "A").pack())
+        failed = await _handle(w, dispatcher, [w.stale(0), register, plus])
+
+        assert failed == []
+        orders, _renamed, statuses = await _state(w)
+        assert orders == 1, "the tap saw the household its sender registered just before"
+        assert statuses == {"done"}
+        assert len(answers) == 2, "both taps answered"
