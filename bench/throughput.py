@@ -10,7 +10,7 @@ and database it reports, side by side:
 
 - overhead: taps on a stale button, TAPS queued at once; updates answered per second by a bare
   framework bot (one handler: answerCallbackQuery) and by Linli's full stack, and their ratio;
-- burst: HOUSEHOLDS tap +1 within 5 s (SQLite) or 10 s (PostgreSQL), three group-buys one after
+- burst: HOUSEHOLDS tap +1 within 5 s (SQLite) or 10 s (PostgreSQL), BURSTS (3) group-buys one after
   the other in one bot process: handler p50/p99, lost, oversold, card exact, 429s, the bot's RSS
   after each burst;
 - flood: HOUSEHOLDS /register in one group within 10 s, then the 团长 opens a group-buy: how
@@ -116,7 +116,7 @@ async def measure(args: argparse.Namespace, databases: list[str]) -> list[dict]:
             if "burst" in args.only:
                 seconds = args.burst_seconds or (10.0 if kind(database) == "PostgreSQL" else 5.0)
                 row["burst"] = await groupbuy_burst.run(
-                    args.households, seconds, framework, database, args.stock, bursts=3
+                    args.households, seconds, framework, database, args.stock, bursts=args.bursts
                 )
                 row["burst"]["load_average"] = os.getloadavg()[0]
                 print(framework, kind(database), "burst", _burst_line(row["burst"]), flush=True)
@@ -189,6 +189,7 @@ def main() -> None:
     parser.add_argument("--taps", type=int, default=1000, help="stale taps queued at once")
     parser.add_argument("--rounds", type=int, default=1, help="bare/Linli pairs; best counts")
     parser.add_argument("--households", type=int, default=1000)
+    parser.add_argument("--bursts", type=int, default=3, help="bursts in one bot process")
     parser.add_argument("--stock", type=int, default=800)
     parser.add_argument("--burst-seconds", type=float, help="default: 5 (SQLite), 10 (PostgreSQL)")
     parser.add_argument("--flood-seconds", type=float, default=10.0)
