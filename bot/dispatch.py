@@ -27,6 +27,9 @@ from models.outbox import enqueue, live_key_of
 
 log = logging.getLogger(__name__)
 
+# Chats remembered as needing savepoints (see handle_batch), at most.
+CAREFUL_CHATS_KEPT = 10_000
+
 
 class _Redo(Exception):
     """A batch handled at once met a refusal or failure: roll it all back, redo it carefully."""
@@ -141,6 +144,8 @@ class Dispatcher:
             except _Redo:
                 # Rolled back whole; from now on this chat's batches take a savepoint each
                 # until one of them goes through without a refusal or failure.
+                if len(self._careful) >= CAREFUL_CHATS_KEPT:
+                    self._careful.clear()  # forgetting only costs a chat one more redo
                 self._careful.add(chat)
             except Exception:
                 log.exception("a batch of %d updates failed to commit", len(incomings))
