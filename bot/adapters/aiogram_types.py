@@ -28,7 +28,8 @@ def defer_type_building() -> None:
     """Import aiogram with its types' validators left to be built on first use."""
     if "aiogram" in sys.modules:
         return  # imported already, and built as shipped
-    BaseModel.model_rebuild = classmethod(_remember_namespace)  # type: ignore[method-assign,assignment]
+    deferring = classmethod(_rebuild_later)
+    BaseModel.model_rebuild = deferring  # type: ignore[method-assign,assignment]
     try:
         import aiogram  # noqa: F401  (the import whose rebuild is deferred)
         from aiogram.client.context_controller import BotContextController
@@ -38,10 +39,10 @@ def defer_type_building() -> None:
     # The bases of aiogram's types and methods, and of the Response[...] a call's answer is
     # read into: pydantic calls this when a model is first used before it was built.
     for base in (BotContextController, Response):
-        base.model_rebuild = classmethod(_rebuild_with_namespace)  # type: ignore[method-assign,assignment]
+        base.model_rebuild = deferring  # type: ignore[method-assign,assignment]
 
 
-def _remember_namespace(
+def _rebuild_later(
     cls: type[BaseModel],
     *,
     force: bool = False,
@@ -49,29 +50,17 @@ def _remember_namespace(
     _parent_namespace_depth: int = 2,
     _types_namespace: dict[str, Any] | None = None,
 ) -> bool | None:
-    if _types_namespace is not None and not force and cls.__module__.startswith("aiogram."):
+    """model_rebuild for aiogram's models: aiogram's own call at import (the only one that
+    passes a namespace) is only remembered; pydantic's call on first use builds with it."""
+    if not cls.__module__.startswith("aiogram."):  # another model, during aiogram's import
+        return _rebuild(
+            cls,
+            force=force,
+            raise_errors=raise_errors,
+            _parent_namespace_depth=_parent_namespace_depth + 1,
+            _types_namespace=_types_namespace,
+        )
+    if _types_namespace is not None and not force:
         _namespace.update(_types_namespace)
         return None
-    return _rebuild(
-        cls,
-        force=force,
-        raise_errors=raise_errors,
-        _parent_namespace_depth=_parent_namespace_depth + 1,
-        _types_namespace=_types_namespace,
-    )
-
-
-def _rebuild_with_namespace(
-    cls: type[BaseModel],
-    *,
-    force: bool = False,
-    raise_errors: bool = True,
-    _parent_namespace_depth: int = 2,
-    _types_namespace: dict[str, Any] | None = None,
-) -> bool | None:
-    return _rebuild(
-        cls,
-        force=force,
-        raise_errors=raise_errors,
-        _types_namespace=_types_namespace if _types_namespace is not None else _namespace,
-    )
+    return _rebuild(cls, force=force, raise_errors=raise_errors, _types_namespace=_namespace)
