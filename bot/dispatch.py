@@ -138,112 +138,84 @@ class Dispatcher:
             *(self._member_statuses(i) for i in incomings), return_exceptions=True
         )
         chat = incomings[0].chat.id
-        if chat not in self._careful:
+        savepoints = chat in self._careful
+        try:
             try:
-                outgoing = await self._batch_at_once(incomings, lookups)
+                failed, outgoing, refused = await self._batch(incomings, lookups, savepoints)
             except _Redo:
                 # Rolled back whole; from now on this chat's batches take a savepoint each
                 # until one of them goes through without a refusal or failure.
                 if len(self._careful) >= CAREFUL_CHATS_KEPT:
                     self._careful.clear()  # forgetting only costs a chat one more redo
                 self._careful.add(chat)
-            except Exception:
-                log.exception("a batch of %d updates failed to commit", len(incomings))
-                return list(incomings)
-            else:
-                await self._after_commit(outgoing, wait=False)
-                return []
-        failed, outgoing, refused = await self._batch_with_savepoints(incomings, lookups)
-        if failed is None:
+                savepoints = True
+                failed, outgoing, refused = await self._batch(incomings, lookups, savepoints)
+        except Exception:
+            log.exception("a batch of %d updates failed to commit", len(incomings))
             return list(incomings)
-        if not failed and not refused:
+        if savepoints and not failed and not refused:
             self._careful.discard(chat)
         await self._after_commit(outgoing, wait=False)
         return failed
 
-    async def _batch_at_once(
-        self, incomings: Sequence[Incoming], lookups: list[Any]
-    ) -> list[Outgoing]:
-        """Handle a batch without savepoints; raise _Redo if any update failed or was refused.
+    async def _batch(
+        self, incomings: Sequence[Incoming], lookups: list[Any], savepoints: bool
+    ) -> tuple[list[Incoming], list[Outgoing], bool]:
+        """Handle a batch in one transaction: what failed, what to send, whether any update was
+        refused.
 
-        The common case: nothing is refused, so one transaction without a savepoint per update
-        does it (a savepoint and its release are two statements per update). Any refusal or
-        failure rolls the whole batch back, to be handled again with savepoints, so a refused
-        update's partial writes never stay.
+        Without savepoints (the common case: a savepoint and its release are two statements per
+        update) any refusal or failure raises _Redo, rolling the whole batch back to be handled
+        again with them, so a refused update's partial writes never stay.
         """
+        failed: list[Incoming] = []
         outgoing: list[Outgoing] = []
+        refused = False
         async with self.sessions() as session, session.begin():
             fresh = await claim_all(session, [i.update_id for i in incomings], self.clock.now())
-            senders = {i.sender.id for i in incomings if i.sender and i.update_id in fresh}
-            await people.preload_people(session, senders)
+            if not savepoints:
+                senders = {i.sender.id for i in incomings if i.sender and i.update_id in fresh}
+                await people.preload_people(session, senders)
             for incoming, statuses in zip(incomings, lookups, strict=True):
                 if incoming.update_id not in fresh:
                     continue  # a repeat
                 if isinstance(statuses, BaseException):
+                    done: list[Outgoing] | _Refused | str = f"{type(statuses).__name__}: {statuses}"
+                else:
+                    done = await self._run_in(session, incoming, statuses, savepoints)
+                if isinstance(done, _Refused):
+                    refused = True
+                    outgoing += done.outgoing
+                elif isinstance(done, list):
+                    outgoing += done
+                elif not savepoints:
                     raise _Redo
-                # What the previous update read may have changed since (see models.base.memo).
-                forget_memo(session)
-                try:
-                    ctx = await self._context(session, incoming)
-                    ctx.member_statuses = statuses
-                    await self._route(ctx)
-                except Exception as failure:
-                    raise _Redo from failure
-                if incoming.callback_id and not any(o.kind == "answer" for o in ctx.outgoing):
-                    ctx.answer()
-                outgoing += ctx.outgoing
-            await self._store(session, outgoing)
-        return outgoing
-
-    async def _batch_with_savepoints(
-        self, incomings: Sequence[Incoming], lookups: list[Any]
-    ) -> tuple[list[Incoming] | None, list[Outgoing], bool]:
-        """Handle a batch with a savepoint per update: what failed (None: all of it, the
-        commit did not happen), what to send, and whether anything was refused."""
-        now = self.clock.now()
-        failed: list[Incoming] = []
-        outgoing: list[Outgoing] = []
-        refused = False
-        try:
-            async with self.sessions() as session, session.begin():
-                fresh = await claim_all(session, [i.update_id for i in incomings], now)
-                for incoming, statuses in zip(incomings, lookups, strict=True):
-                    if incoming.update_id not in fresh:
-                        continue  # a repeat
-                    if isinstance(statuses, BaseException):
-                        error = f"{type(statuses).__name__}: {statuses}"
-                    else:
-                        done = await self._run_in(session, incoming, statuses)
-                        if isinstance(done, _Refused):
-                            refused = True
-                            outgoing += done.outgoing
-                            continue
-                        if isinstance(done, list):
-                            outgoing += done
-                            continue
-                        error = done
-                    log.warning("update %s failed (will try again): %s", incoming.update_id, error)
-                    await release(session, incoming.update_id, error)
+                else:
+                    log.warning("update %s failed (will try again): %s", incoming.update_id, done)
+                    await release(session, incoming.update_id, done)
                     failed.append(incoming)
-                await self._store(session, outgoing)
-        except Exception:
-            log.exception("a batch of %d updates failed to commit", len(incomings))
-            return None, [], refused
+            await self._store(session, outgoing)
         return failed, outgoing, refused
 
     async def _run_in(
-        self, session: AsyncSession, incoming: Incoming, statuses: dict[int, str] | None
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        statuses: dict[int, str] | None,
+        savepoint: bool,
     ) -> list[Outgoing] | _Refused | str:
-        """Handle a claimed update inside the batch's transaction, in a savepoint: its outgoing
-        (wrapped if it was refused), or the error."""
+        """Handle a claimed update inside the batch's transaction: its outgoing (wrapped if it
+        was refused), or the error. Without a savepoint, a refusal or failure raises _Redo."""
+        if not savepoint:
+            # What the previous update read may have changed since (see models.base.memo).
+            forget_memo(session)
+            try:
+                return await self._handle_in(session, incoming, statuses)
+            except Exception as failure:
+                raise _Redo from failure
         try:
             async with session.begin_nested():
-                ctx = await self._context(session, incoming)
-                ctx.member_statuses = statuses
-                await self._route(ctx)
-                if incoming.callback_id and not any(o.kind == "answer" for o in ctx.outgoing):
-                    ctx.answer()
-                return ctx.outgoing
+                return await self._handle_in(session, incoming, statuses)
         except (DomainError, ChatRefusal) as refused:
             explained = refusal(refused)
             try:
@@ -261,6 +233,18 @@ class Dispatcher:
                 return f"{type(failure).__name__}: {failure}"
         except Exception as failure:
             return f"{type(failure).__name__}: {failure}"
+
+    async def _handle_in(
+        self, session: AsyncSession, incoming: Incoming, statuses: dict[int, str] | None
+    ) -> list[Outgoing]:
+        """Route a claimed update in the caller's transaction; what it emits (a tap is always
+        answered)."""
+        ctx = await self._context(session, incoming)
+        ctx.member_statuses = statuses
+        await self._route(ctx)
+        if incoming.callback_id and not any(o.kind == "answer" for o in ctx.outgoing):
+            ctx.answer()
+        return ctx.outgoing
 
     async def _after_commit(self, outgoing: list[Outgoing], *, wait: bool = True) -> None:
         """Wake delivery for the chats written to; answer taps at once, side by side.
@@ -322,13 +306,9 @@ class Dispatcher:
             async with self.sessions() as session, session.begin():
                 if not await claim(session, incoming.update_id, self.clock.now()):
                     return []
-                ctx = await self._context(session, incoming)
-                ctx.member_statuses = statuses
-                await self._route(ctx)
-                if incoming.callback_id and not any(o.kind == "answer" for o in ctx.outgoing):
-                    ctx.answer()
-                await self._store(session, ctx.outgoing)
-                return ctx.outgoing
+                outgoing = await self._handle_in(session, incoming, statuses)
+                await self._store(session, outgoing)
+                return outgoing
         except (DomainError, ChatRefusal) as refused:
             # The transaction above is rolled back: a refused action leaves no trace but the answer.
             explained = refusal(refused)
