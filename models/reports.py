@@ -459,6 +459,30 @@ def _export_bounds(
     return local_midnight(first, tz), local_midnight(after, tz)
 
 
+async def _export_rows(
+    session: AsyncSession,
+    leader: Person | None,
+    period: ReportPeriod | None,
+    now: datetime,
+    tz: ZoneInfo,
+    model: Any,
+    person_id: Any,
+    at: Any,
+) -> tuple[dict[int, str], Any]:
+    """The leader's buildings by id, and the rows of `model` in them whose `at` falls in the
+    period (None: all), oldest first, each with the display name and Telegram id of the
+    person `person_id` names."""
+    names = {b.id: b.name for b in await _in_charge(session, leader)}
+    start, end = _export_bounds(period, now, tz)
+    query = (
+        select(model, Person.display_name, Person.tg_user_id)
+        .outerjoin(Person, Person.id == person_id)
+        .where(model.building_id.in_(names))
+        .order_by(at, model.id)
+    )
+    return names, await session.execute(_within(query, at, start, end))
+
+
 def _shown_name(display: str | None, tg_user_id: int | None) -> str | None:
     """A person's name as exports show it (None when nobody, or a forgotten person)."""
     if tg_user_id is None:
@@ -475,16 +499,9 @@ async def tasks_export(
     tz: ZoneInfo,
 ) -> list[TaskLine]:
     """The tasks of the leader's buildings opened in the period (None: all), oldest first."""
-    buildings = await _in_charge(session, leader)
-    names = {b.id: b.name for b in buildings}
-    start, end = _export_bounds(period, now, tz)
-    query = (
-        select(Task, Person.display_name, Person.tg_user_id)
-        .outerjoin(Person, Person.id == Task.assignee_id)
-        .where(Task.building_id.in_(names))
-        .order_by(Task.created_at, Task.id)
+    names, rows = await _export_rows(
+        session, leader, period, now, tz, Task, Task.assignee_id, Task.created_at
     )
-    rows = await session.execute(_within(query, Task.created_at, start, end))
     return [
         TaskLine(
             id=task.id,
@@ -511,16 +528,16 @@ async def hours_export(
     tz: ZoneInfo,
 ) -> list[HoursLine]:
     """The service records of the leader's buildings begun in the period (None: all)."""
-    buildings = await _in_charge(session, leader)
-    names = {b.id: b.name for b in buildings}
-    start, end = _export_bounds(period, now, tz)
-    query = (
-        select(ServiceRecord, Person.display_name, Person.tg_user_id)
-        .outerjoin(Person, Person.id == ServiceRecord.person_id)
-        .where(ServiceRecord.building_id.in_(names))
-        .order_by(ServiceRecord.started_at, ServiceRecord.id)
+    names, rows = await _export_rows(
+        session,
+        leader,
+        period,
+        now,
+        tz,
+        ServiceRecord,
+        ServiceRecord.person_id,
+        ServiceRecord.started_at,
     )
-    rows = await session.execute(_within(query, ServiceRecord.started_at, start, end))
     return [
         HoursLine(
             volunteer=_shown_name(display, tg_id),
