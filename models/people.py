@@ -270,10 +270,12 @@ def parse_room(text: str) -> Room:
 
 
 # Built once: every update looks its sender up, and building a select costs more than running it.
-_PERSON_WITH_HOUSEHOLD = (
-    select(Person, Household)
-    .outerjoin(Household, Household.id == Person.household_id)
-    .where(Person.tg_user_id == bindparam("tg_user_id"))
+_WITH_HOUSEHOLD = select(Person, Household).outerjoin(
+    Household, Household.id == Person.household_id
+)
+_PERSON_WITH_HOUSEHOLD = _WITH_HOUSEHOLD.where(Person.tg_user_id == bindparam("tg_user_id"))
+_PEOPLE_WITH_HOUSEHOLDS = _WITH_HOUSEHOLD.where(
+    Person.tg_user_id.in_(bindparam("tg_user_ids", expanding=True))
 )
 
 
@@ -291,13 +293,6 @@ async def find_person(session: AsyncSession, tg_user_id: int) -> Person | None:
     if row[1] is not None:
         memo(session)["household", row[1].id] = row[1]
     return row[0]
-
-
-_PEOPLE_WITH_HOUSEHOLDS = (
-    select(Person, Household)
-    .outerjoin(Household, Household.id == Person.household_id)
-    .where(Person.tg_user_id.in_(bindparam("tg_user_ids", expanding=True)))
-)
 
 
 async def preload_people(session: AsyncSession, tg_user_ids: Collection[int]) -> None:
