@@ -223,6 +223,11 @@ class Delivery:
             nudged.clear()
             match await self._next_row(chat):
                 case None:
+                    if nudged.is_set():
+                        # A row was committed while we looked, and the scheduler, seeing this
+                        # worker still alive, left it to us: look again rather than leave it
+                        # for the next scan a second later.
+                        continue
                     return
                 case Held(seconds):
                     # Wait for the first held edit to come due, or for a new message to this
