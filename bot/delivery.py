@@ -190,6 +190,8 @@ class Delivery:
         while not self._stopping:
             # A committed handler names its chats, so a burst of sign-ups costs no outbox scans;
             # the periodic full scan finds rows from elsewhere and those whose back-off ended.
+            # Cleared before taking the chats: a wake during the scan must end the wait below.
+            self._wake.clear()
             chats, self._woken = self._woken, set()
             try:
                 if self._scan_all or self.clock.monotonic() - self._scanned_at > SCAN_SECONDS:
@@ -203,7 +205,6 @@ class Delivery:
                     self._workers[chat] = asyncio.create_task(
                         self._drain_chat(chat), name=f"{TASK_NAME}:{chat}"
                     )
-            self._wake.clear()
             await self._wait(self._wake, SCAN_SECONDS)
 
     async def _due(self) -> list[int]:

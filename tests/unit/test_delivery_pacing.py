@@ -258,6 +258,28 @@ async def test_a_held_card_edit_does_not_hold_back_a_new_message(rig: Rig) -> No
     assert rig.telegram.sent()[2].started == pytest.approx(Limits().live_gap_seconds)
 
 
+async def test_a_message_committed_during_a_scan_goes_out_without_waiting_for_the_next(
+    rig: Rig,
+) -> None:
+    # A handler may commit while delivery's periodic scan is reading the outbox; the wake it
+    # sends then must not be lost, or its message waits a second for the next scan.
+    scan = rig.delivery._due
+    committed_during_scan = False
+
+    async def scan_while_a_handler_commits() -> list[int]:
+        nonlocal committed_during_scan
+        chats = await scan()
+        if not committed_during_scan:
+            committed_during_scan = True
+            await rig.queue(message(RESIDENT, "您的取货码已发送 your pickup code"))
+        return chats
+
+    rig.delivery._due = scan_while_a_handler_commits  # type: ignore[method-assign]
+    rig.delivery.wake()  # the next turn of the loop scans
+    await rig.run_until(lambda: len(rig.telegram.sent()) == 1)
+    assert rig.clock.monotonic() == 0, "the message waited for a later scan"
+
+
 def test_a_window_counts_events_in_any_period() -> None:
     window = SlidingWindow(2, 10.0)
     assert window.delay(0.0) == 0
